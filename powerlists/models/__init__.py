@@ -1,0 +1,25 @@
+"""The power-list domain model. See shared/design.md: time is kept in Exercise rows."""
+from .audit import AuditEvent
+from .choices import (
+    Arrangement,
+    AssessmentType,
+    BatchState,
+    Category,
+    DepartmentKind,
+    Method,
+    Origin,
+    Role,
+    Tier,
+    TransferKind,
+    TransferState,
+)
+from .exercises import Exercise, in_force_q
+from .governments import Department, Division, Government, Tag
+from .items import PowerItem
+from .transfers import Batch, Transfer, TransferParty
+
+__all__ = [
+    "Arrangement", "AssessmentType", "AuditEvent", "Batch", "BatchState", "Category", "Department",
+    "DepartmentKind", "Division", "Exercise", "Government", "Method", "Origin", "PowerItem", "Role", "Tag",
+    "Tier", "Transfer", "TransferKind", "TransferParty", "TransferState", "in_force_q",
+]

@@ -1,0 +1,52 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, to what, with the state before and after, and why.
+
+    Written by the services in the same transaction as the change they record; never updated or deleted.
+    """
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    actor_name = models.CharField(_("操作人名称"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=50, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=50)
+    object_id = models.CharField(_("对象"), max_length=50)
+    government = models.ForeignKey(
+        "powerlists.Government", verbose_name=_("政府"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    item = models.ForeignKey(
+        "powerlists.PowerItem", verbose_name=_("事项"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    transfer = models.ForeignKey(
+        "powerlists.Transfer", verbose_name=_("变更"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    batch = models.ForeignKey(
+        "powerlists.Batch", verbose_name=_("批次"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    before = models.JSONField(_("变更前"), null=True, blank=True)
+    after = models.JSONField(_("变更后"), null=True, blank=True)
+    reason = models.TextField(_("理由"), blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
+        indexes = [
+            models.Index(fields=["item", "id"], name="audit_item"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name or '-'} {self.action} {self.object_type}#{self.object_id}"

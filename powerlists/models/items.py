@@ -1,0 +1,106 @@
+import datetime
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Category, Tier
+
+
+class PowerItem(models.Model):
+    """One administrative power or public service (权力事项), as defined in one government's catalogue.
+
+    ``government`` is the government whose catalogue defines the item (its original holder). Who
+    exercises it on a date is kept in :class:`Exercise` rows, not here. A cancelled item keeps its row;
+    an adjusted item is ``replaced_by`` the adjusted version from the adjustment's date.
+    """
+
+    government = models.ForeignKey(
+        "powerlists.Government", verbose_name=_("所属政府"), on_delete=models.PROTECT, related_name="items"
+    )
+    department = models.ForeignKey(
+        "powerlists.Department",
+        verbose_name=_("实施部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="items",
+    )
+    division = models.ForeignKey(
+        "powerlists.Division",
+        verbose_name=_("承办处室"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="items",
+    )
+    code = models.CharField(_("事项编码"), max_length=50)
+    name = models.CharField(_("事项名称"), max_length=200)
+    category = models.CharField(_("权力类别"), max_length=20, choices=Category.choices)
+    field = models.CharField(_("领域"), max_length=50, blank=True)
+    legal_basis = models.TextField(_("设定依据"), blank=True)
+    statutory_days = models.PositiveIntegerField(_("法定时限（工作日）"), null=True, blank=True)
+    promised_days = models.PositiveIntegerField(_("承诺时限（工作日）"), null=True, blank=True)
+    responsibilities = models.JSONField(_("责任事项"), default=list, blank=True)
+    accountability = models.JSONField(_("追责情形"), default=list, blank=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("所属主项"), null=True, blank=True, on_delete=models.PROTECT, related_name="sub_items"
+    )
+    lowest_tier = models.PositiveSmallIntegerField(
+        _("法定最低实施层级"), choices=Tier.choices, default=Tier.VILLAGE,
+        help_text=_("法律允许行使该事项的最低层级；不得下放到更低层级"),
+    )
+    is_core = models.BooleanField(_("核心事权（上级统筹）"), default=False)
+    cancelled_on = models.DateField(_("取消日期"), null=True, blank=True, editable=False)
+    replaced_by = models.ForeignKey(
+        "self", verbose_name=_("调整后事项"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="replaces", editable=False,
+    )
+    replaced_on = models.DateField(_("调整日期"), null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["government_id", "code"]
+        verbose_name = _("权力事项")
+        verbose_name_plural = _("权力事项")
+        constraints = [
+            # A code names one current item per catalogue; an adjusted item's old version keeps its code.
+            models.UniqueConstraint(
+                fields=["government", "code"],
+                condition=models.Q(replaced_on__isnull=True),
+                name="item_unique_current_code",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lowest_tier__gte=1, lowest_tier__lte=5), name="item_lowest_tier_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(promised_days__isnull=True)
+                | models.Q(statutory_days__isnull=True)
+                | models.Q(promised_days__lte=models.F("statutory_days")),
+                name="item_promised_within_statutory",
+            ),
+            models.CheckConstraint(condition=~models.Q(name=""), name="item_name_not_empty"),
+            models.CheckConstraint(condition=~models.Q(code=""), name="item_code_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["category"], name="item_category"),
+            models.Index(fields=["field"], name="item_field"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def status_on(self, day: datetime.date | None = None) -> str:
+        """``active``, ``cancelled`` or ``replaced`` on ``day`` (default today)."""
+        day = day or timezone.localdate()
+        if self.cancelled_on and self.cancelled_on <= day:
+            return "cancelled"
+        if self.replaced_on and self.replaced_on <= day:
+            return "replaced"
+        return "active"
+
+    @property
+    def status(self) -> str:
+        return self.status_on()

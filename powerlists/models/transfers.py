@@ -1,0 +1,128 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import BatchState, Method, Origin, Role, TransferKind, TransferState
+
+
+class Batch(models.Model):
+    """The document that issues a set of transfers together (批次 / 轮)."""
+
+    issuer = models.ForeignKey(
+        "powerlists.Government", verbose_name=_("发文政府"), on_delete=models.PROTECT, related_name="batches"
+    )
+    title = models.CharField(_("文件标题"), max_length=200)
+    number = models.CharField(_("文号"), max_length=100, blank=True, help_text=_("如：市政府令第X号"))
+    round_no = models.PositiveSmallIntegerField(_("轮次"), null=True, blank=True)
+    issued_on = models.DateField(_("印发日期"), null=True, blank=True)
+    effective_on = models.DateField(_("生效日期"))
+    state = models.CharField(_("状态"), max_length=10, choices=BatchState.choices, default=BatchState.DRAFT)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+
+    class Meta:
+        ordering = ["effective_on", "id"]
+        verbose_name = _("批次")
+        verbose_name_plural = _("批次")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(issued_on__isnull=True) | Q(issued_on__lte=models.F("effective_on")),
+                name="batch_issued_before_effective",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}".strip()
+
+
+class Transfer(models.Model):
+    """One change of one item between a giver and a receiver: devolve, recall, share, cancel or adjust."""
+
+    batch = models.ForeignKey(
+        Batch, verbose_name=_("批次"), null=True, blank=True, on_delete=models.PROTECT, related_name="transfers"
+    )
+    item = models.ForeignKey(
+        "powerlists.PowerItem", verbose_name=_("事项"), on_delete=models.PROTECT, related_name="transfers"
+    )
+    kind = models.CharField(_("变更类型"), max_length=10, choices=TransferKind.choices)
+    method = models.CharField(_("下放方式"), max_length=20, choices=Method.choices, blank=True)
+    origin = models.CharField(_("来源"), max_length=12, choices=Origin.choices, default=Origin.OFFERED)
+    giver = models.ForeignKey(
+        "powerlists.Government", verbose_name=_("放出方"), on_delete=models.PROTECT, related_name="transfers_given"
+    )
+    receiver = models.ForeignKey(
+        "powerlists.Government", verbose_name=_("承接方"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="transfers_received",
+    )
+    receiving_department = models.ForeignKey(
+        "powerlists.Department", verbose_name=_("承接单位"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="transfers_received",
+    )
+    staff_posts = models.PositiveIntegerField(_("划转编制数"), default=0)
+    reason = models.TextField(_("理由"), blank=True)
+    changes = models.JSONField(_("调整内容"), default=dict, blank=True)
+    result_item = models.ForeignKey(
+        "powerlists.PowerItem", verbose_name=_("调整后事项"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="adjusted_from_transfers",
+    )
+    effective_on = models.DateField(_("生效日期"))
+    state = models.CharField(_("状态"), max_length=10, choices=TransferState.choices, default=TransferState.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="transfers_created",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+
+    class Meta:
+        ordering = ["-effective_on", "-id"]
+        verbose_name = _("变更")
+        verbose_name_plural = _("变更")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="devolve") | Q(receiver__isnull=False), name="transfer_devolve_has_receiver"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["cancel", "adjust", "share"]) | Q(receiver__isnull=True),
+                name="transfer_receiver_only_when_needed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["giver", "state"], name="transfer_giver_state"),
+            models.Index(fields=["receiver", "state"], name="transfer_receiver_state"),
+            models.Index(fields=["item", "effective_on"], name="transfer_item_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.item_id} {self.giver_id}→{self.receiver_id or '-'} {self.effective_on}"
+
+
+class TransferParty(models.Model):
+    """A party of a shared arrangement (共有事权): lead or support, with its fiscal share."""
+
+    transfer = models.ForeignKey(Transfer, verbose_name=_("变更"), on_delete=models.PROTECT, related_name="parties")
+    government = models.ForeignKey(
+        "powerlists.Government", verbose_name=_("政府"), on_delete=models.PROTECT, related_name="share_parties"
+    )
+    role = models.CharField(_("责任"), max_length=10, choices=[(Role.LEAD, Role.LEAD.label), (Role.SUPPORT, Role.SUPPORT.label)])
+    fiscal_share = models.DecimalField(_("财权分配占比（%）"), max_digits=5, decimal_places=2)
+    department = models.ForeignKey(
+        "powerlists.Department", verbose_name=_("实施部门"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="share_parties",
+    )
+
+    class Meta:
+        ordering = ["transfer_id", "role", "id"]
+        verbose_name = _("共有方")
+        verbose_name_plural = _("共有方")
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "government"], name="party_unique_government"),
+            models.CheckConstraint(
+                condition=Q(fiscal_share__gte=0, fiscal_share__lte=100), name="party_fiscal_share_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.government_id} {self.get_role_display()} {self.fiscal_share}%"

@@ -1,0 +1,79 @@
+"""Audit events: written by the services in the same transaction as the change they record."""
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+
+from django.db import models
+
+from ..models import AuditEvent
+
+
+def _json_value(value):
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict:
+    """A JSON-safe picture of a model's concrete fields (foreign keys as ids), for before/after."""
+    data = {}
+    for field in instance._meta.concrete_fields:
+        if fields is not None and field.name not in fields:
+            continue
+        data[field.attname] = _json_value(getattr(instance, field.attname))
+    return data
+
+
+def actor_label(actor, actor_name: str = "") -> str:
+    if actor_name:
+        return actor_name
+    if actor is None:
+        return "system"
+    return getattr(actor, "username", "") or str(actor)
+
+
+def make_event(
+    action: str,
+    obj: models.Model,
+    *,
+    actor=None,
+    actor_name: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str = "",
+    government=None,
+    item=None,
+    transfer=None,
+    batch=None,
+) -> AuditEvent:
+    """An unsaved event (for bulk writes); :func:`record` saves one."""
+    return AuditEvent(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=actor_label(actor, actor_name),
+        action=action,
+        object_type=obj._meta.model_name,
+        object_id=str(obj.pk),
+        government=government,
+        item=item,
+        transfer=transfer,
+        batch=batch,
+        before=_json_value(before) if before is not None else None,
+        after=_json_value(after) if after is not None else None,
+        reason=reason or "",
+    )
+
+
+def record(action: str, obj: models.Model, **kwargs) -> AuditEvent:
+    event = make_event(action, obj, **kwargs)
+    event.save()
+    return event
