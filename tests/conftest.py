@@ -1,0 +1,55 @@
+"""Shared test fixtures: a small government tree built through the services."""
+import datetime
+
+import pytest
+
+from powerlists import services
+from powerlists.models import Category, Tier
+
+D = datetime.date
+
+
+@pytest.fixture
+def tree(db):
+    """province → city → two districts → streets → a community, with departments.
+
+    Returned as a simple namespace of governments and departments.
+    """
+
+    class Tree:
+        pass
+
+    t = Tree()
+    t.province = services.create_government(code="23", name="黑龙江省", tier=Tier.PROVINCE)
+    t.city = services.create_government(code="2301", name="哈尔滨市", tier=Tier.CITY, parent=t.province)
+    t.district = services.create_government(code="230102", name="道里区", tier=Tier.COUNTY, parent=t.city,
+                                            kind="区", tags=["pilot"])
+    t.district2 = services.create_government(code="230104", name="道外区", tier=Tier.COUNTY, parent=t.city, kind="区")
+    t.street = services.create_government(code="230102001", name="兆麟街道", tier=Tier.TOWNSHIP, parent=t.district,
+                                          kind="街道")
+    t.street2 = services.create_government(code="230104001", name="靖宇街道", tier=Tier.TOWNSHIP, parent=t.district2,
+                                           kind="街道")
+    t.community = services.create_government(code="230102001001", name="兆麟社区", tier=Tier.VILLAGE,
+                                             parent=t.street, kind="社区")
+    t.other_province = services.create_government(code="42", name="湖北省", tier=Tier.PROVINCE)
+    t.other_city = services.create_government(code="4211", name="黄冈市", tier=Tier.CITY, parent=t.other_province)
+    t.city_dept = services.create_department(government=t.city, name="市发展和改革委员会")
+    t.district_dept = services.create_department(government=t.district, name="道里区发展和改革局")
+    t.street_dept = services.create_department(government=t.street, name="兆麟街道便民服务中心",
+                                               kind="service_centre")
+    return t
+
+
+@pytest.fixture
+def make_item(tree):
+    counter = {"n": 0}
+
+    def make(government=None, *, holder_from=D(2016, 1, 1), **values):
+        counter["n"] += 1
+        values.setdefault("code", f"T{counter['n']:04d}")
+        values.setdefault("name", f"测试事项{counter['n']}")
+        values.setdefault("category", Category.LICENSING)
+        values.setdefault("field", "投资审批")
+        return services.create_item(government=government or tree.city, holder_from=holder_from, **values)
+
+    return make
