@@ -9,6 +9,12 @@ from powerlists.models import Category, Tier
 D = datetime.date
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hashing passwords slowly is a production concern, not what these tests check."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def tree(db):
     """province → city → two districts → streets → a community, with departments.
