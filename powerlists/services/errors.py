@@ -13,7 +13,8 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, zh: str, en: str, **details):
+    def __init__(self, code: str, zh: str, en: str, /, **details):
+        # Positional-only: a detail may itself be called ``code`` (e.g. the government code refused).
         self.code = code
         self.message_zh = zh
         self.message_en = en

@@ -9,6 +9,8 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from ..models import Category, Department, Division, Exercise, Government, PowerItem, Role, Tier
 from .audit import record, snapshot
@@ -139,6 +141,21 @@ def _check_item(item: PowerItem) -> None:
             raise RuleViolation("self_parent", "事项不能是自己的子项。", "An item cannot be its own sub-item.")
 
 
+def _check_exercised_within_lowest_tier(item: PowerItem) -> None:
+    """A correction of the lowest tier cannot leave a government below it exercising the item (now or later)."""
+    today = timezone.localdate()
+    below = (
+        Exercise.objects.filter(item=item, government__tier__gt=item.lowest_tier)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
+        .select_related("government")
+        .first()
+    )
+    if below is not None:
+        raise RuleViolation("below_lowest_tier", f"{below.government.name}正在行使该事项，法定最低实施层级不能高于它。",
+                            f"{below.government.name} exercises this item; the lowest tier cannot be set above it.",
+                            government=below.government.code, lowest_tier=item.lowest_tier)
+
+
 def _integrity_to_conflict(exc: IntegrityError, code: str) -> Conflict:
     return Conflict("item_code_taken", "该政府的清单中已有此事项编码。",
                     "This government's list already has an item with that code.", code=code)
@@ -202,6 +219,8 @@ def update_item(
             after = snapshot(current)
             if after == before:
                 return current
+            if current.lowest_tier < before["lowest_tier"]:
+                _check_exercised_within_lowest_tier(current)
             current.version += 1
             current.save()
             record("item.update", current, actor=actor, actor_name=actor_name, before=before,

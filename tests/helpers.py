@@ -1,0 +1,88 @@
+"""Helpers shared by the capability tests: a picture of every written table, and small builders."""
+from __future__ import annotations
+
+import contextlib
+import datetime
+
+import pytest
+
+from powerlists import services
+from powerlists.models import (
+    AuditEvent,
+    Batch,
+    Department,
+    Division,
+    Exercise,
+    Government,
+    PowerItem,
+    Tag,
+    Transfer,
+    TransferParty,
+)
+from powerlists.queries import power_list
+
+D = datetime.date
+
+WRITTEN_MODELS = (
+    Exercise, Transfer, TransferParty, AuditEvent, PowerItem, Government, Department, Division, Tag, Batch,
+)
+
+
+def db_state() -> dict:
+    """Every row of every table the services write, with all its values, keyed by model."""
+    state = {}
+    for model in WRITTEN_MODELS:
+        state[model.__name__] = list(model.objects.order_by("pk").values())
+    state["government_tags"] = sorted(Government.tags.through.objects.values_list("government_id", "tag_id"))
+    return state
+
+
+@contextlib.contextmanager
+def refused(error_class, code: str | None = None):
+    """Expect a refusal of ``error_class`` (with ``code``) and check that nothing at all was written.
+
+    Yields the ``pytest.raises`` ExceptionInfo.
+    """
+    before = db_state()
+    with pytest.raises(error_class) as info:
+        yield info
+    if code is not None:
+        assert info.value.code == code, f"expected {code}, got {info.value.code}: {info.value}"
+    after = db_state()
+    for name in before:
+        assert after[name] == before[name], f"{name} rows changed by a refused write"
+
+
+def lists_of(governments, days) -> dict:
+    """Each government's power list on each day: to compare history before and after a change."""
+    return {(g.code, day): power_list(g, day) for g in governments for day in days}
+
+
+def item_ids(government, day, **filters) -> set[int]:
+    return {r["item_id"] for r in power_list(government, day, **filters)}
+
+
+def arrangements(government, day) -> dict[int, str]:
+    return {r["item_id"]: r["arrangement"] for r in power_list(government, day)}
+
+
+def last_event(action: str | None = None) -> AuditEvent:
+    qs = AuditEvent.objects.all()
+    if action:
+        qs = qs.filter(action=action)
+    return qs.order_by("-id").first()
+
+
+def assert_one_new_event(before_max_id: int, action: str) -> AuditEvent:
+    events = list(AuditEvent.objects.filter(id__gt=before_max_id))
+    assert [e.action for e in events] == [action]
+    return events[0]
+
+
+def max_event_id() -> int:
+    last = AuditEvent.objects.order_by("-id").first()
+    return last.id if last else 0
+
+
+def devolve(item, giver, receiver, day, **kwargs):
+    return services.devolve(item=item, giver=giver, receiver=receiver, effective_on=day, **kwargs)
