@@ -1,14 +1,31 @@
 """The government tree: subtree and ancestors, each one indexed query whatever the tree's size."""
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from ..models import Government
+from ..models.governments import PATH_SEPARATOR
+
+# The character right after the separator: every path inside "/23/" sorts in ["/23/", "/230").
+_PATH_END = chr(ord(PATH_SEPARATOR) + 1)
+
+
+def path_prefix_q(path: str, field: str = "path") -> Q:
+    """Rows whose ``field`` starts with ``path``, in a form the database answers from its index.
+
+    PostgreSQL answers ``LIKE 'prefix%'`` from the ``varchar_pattern_ops`` index Django creates for
+    the path. SQLite uses an index for LIKE only with case-sensitive LIKE, so there the prefix is
+    written as the equivalent byte range, which its ordinary (binary) index answers.
+    """
+    if connection.vendor == "postgresql":
+        return Q(**{f"{field}__startswith": path})
+    return Q(**{f"{field}__gte": path, f"{field}__lt": path[:-1] + _PATH_END})
 
 
 def subtree(government: Government, *, include_self: bool = True) -> QuerySet[Government]:
-    """``government`` and everything inside its territory: one prefix query on the indexed path."""
-    qs = Government.objects.filter(path__startswith=government.path)
+    """``government`` and everything inside its territory: one indexed range query on the path."""
+    qs = Government.objects.filter(path_prefix_q(government.path))
     if not include_self:
         qs = qs.exclude(pk=government.pk)
     return qs
@@ -16,7 +33,7 @@ def subtree(government: Government, *, include_self: bool = True) -> QuerySet[Go
 
 def within_q(government: Government, prefix: str = "government__") -> Q:
     """A filter for rows whose government lies inside ``government``'s territory (itself included)."""
-    return Q(**{f"{prefix}path__startswith": government.path})
+    return path_prefix_q(government.path, f"{prefix}path")
 
 
 def ancestors(government: Government, *, include_self: bool = False) -> list[Government]:
