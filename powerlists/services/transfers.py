@@ -71,12 +71,19 @@ def _row_in_force(item: PowerItem, government: Government, day: datetime.date) -
     )
 
 
-def _descendants(rows: list[Exercise]) -> list[Exercise]:
-    """Open rows derived from ``rows`` (devolved on), transitively; one query per tier at most."""
+def _descendants(rows: list[Exercise], day: datetime.date) -> list[Exercise]:
+    """Rows derived from ``rows`` (devolved on) still in force on or after ``day``, transitively.
+
+    One query per tier at most. A row among them that already has an end is refused by the caller.
+    """
     found: list[Exercise] = []
     frontier = [r.pk for r in rows]
     while frontier:
-        children = list(Exercise.objects.filter(source_id__in=frontier, valid_to__isnull=True, role=Role.RECEIVER))
+        children = list(
+            Exercise.objects.filter(source_id__in=frontier, role=Role.RECEIVER).filter(
+                Q(valid_to__isnull=True) | Q(valid_to__gt=day)
+            )
+        )
         found.extend(children)
         frontier = [c.pk for c in children]
     return found
@@ -209,7 +216,7 @@ def _plan_recall(t: Transfer, item: PowerItem) -> Plan:
         raise TransferError("not_devolved_by_giver", f"{receiver.name}在{day}并未承接由{giver.name}下放的该事项。",
                             f"{receiver.name} does not hold this item devolved by {giver.name} on {day}.",
                             giver=giver.code, receiver=receiver.code, date=day)
-    rows = [row, *_descendants([row])]
+    rows = [row, *_descendants([row], day)]
     _check_can_close(rows, day)
     return Plan(close=rows, open=[])
 
