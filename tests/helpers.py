@@ -54,15 +54,23 @@ def refused(error_class, code: str | None = None):
 
 
 def lists_of(governments, days) -> dict:
-    """Each government's power list on each day: to compare history before and after a change."""
-    return {(g.code, day): power_list(g, day) for g in governments for day in days}
+    """Each government's power list on each day: to compare history before and after a change.
+
+    A row's ``valid_to`` is left out: a later change may end a row, which says nothing new about the list
+    on an earlier date; every other value (which items, in which arrangement, role, department, share,
+    source...) must stay as it was.
+    """
+    return {
+        (g.code, day): [{k: v for k, v in row.items() if k != "valid_to"} for row in power_list(g, day)]
+        for g in governments for day in days
+    }
 
 
-def item_ids(government, day, **filters) -> set[int]:
+def item_ids(government, day=None, **filters) -> set[int]:
     return {r["item_id"] for r in power_list(government, day, **filters)}
 
 
-def arrangements(government, day) -> dict[int, str]:
+def arrangements(government, day=None) -> dict[int, str]:
     return {r["item_id"]: r["arrangement"] for r in power_list(government, day)}
 
 
@@ -86,3 +94,22 @@ def max_event_id() -> int:
 
 def devolve(item, giver, receiver, day, **kwargs):
     return services.devolve(item=item, giver=giver, receiver=receiver, effective_on=day, **kwargs)
+
+
+def exercise_rows() -> dict[int, dict]:
+    return {r["id"]: r for r in Exercise.objects.values()}
+
+
+def assert_history_kept(before: dict[int, dict], day) -> None:
+    """Rows that existed before a change dated ``day``: none deleted; a closed row untouched; an open row
+    at most closed on ``day`` (its ``valid_to`` set once, nothing else changed)."""
+    after = exercise_rows()
+    for pk, old in before.items():
+        assert pk in after, f"exercise {pk} was deleted"
+        new = after[pk]
+        if old["valid_to"] is not None or new["valid_to"] is None:
+            assert new == old, f"exercise {pk} changed: {old} -> {new}"
+        else:
+            assert new["valid_to"] == day and new["closed_by_id"] is not None
+            assert {k: v for k, v in new.items() if k not in ("valid_to", "closed_by_id")} == {
+                k: v for k, v in old.items() if k not in ("valid_to", "closed_by_id")}
