@@ -114,11 +114,18 @@ def _check_can_close(rows: list[Exercise], day: datetime.date) -> None:
 
 
 def _check_no_scheduled_rows(item: PowerItem, day: datetime.date) -> None:
+    """No row of ``item`` may begin after ``day``, nor already end after it (a recall or the end of a shared
+    arrangement scheduled later): such a row would outlive a cancellation or adjustment dated ``day``."""
     later = Exercise.objects.filter(item=item, valid_from__gt=day).first()
     if later is not None:
         raise Conflict("later_change_scheduled", f"该事项在{later.valid_from}已有变更安排，请先处理。",
                        f"A change of this item is already scheduled on {later.valid_from}; deal with it first.",
                        exercise=later.pk, begins=later.valid_from)
+    ending = Exercise.objects.filter(item=item, valid_to__gt=day).order_by("valid_to").first()
+    if ending is not None:
+        raise Conflict("later_change_scheduled", f"该事项在{ending.valid_to}已有变更安排，请先处理。",
+                       f"A change of this item is already scheduled on {ending.valid_to}; deal with it first.",
+                       exercise=ending.pk, ends=ending.valid_to)
 
 
 def _check_territory(government: Government, within: Government, *, strict: bool, code: str) -> None:
