@@ -5,6 +5,7 @@ from .choices import (
     AssessmentType,
     BatchState,
     Category,
+    Decision,
     DepartmentKind,
     Method,
     Origin,
@@ -19,7 +20,7 @@ from .items import PowerItem
 from .transfers import Batch, Transfer, TransferParty
 
 __all__ = [
-    "Arrangement", "AssessmentType", "AuditEvent", "Batch", "BatchState", "Category", "Department",
+    "Arrangement", "AssessmentType", "AuditEvent", "Batch", "BatchState", "Category", "Decision", "Department",
     "DepartmentKind", "Division", "Exercise", "Government", "Method", "Origin", "PowerItem", "Role", "Tag",
     "Tier", "Transfer", "TransferKind", "TransferParty", "TransferState", "in_force_q",
 ]

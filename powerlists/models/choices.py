@@ -102,6 +102,14 @@ class TransferState(models.TextChoices):
     RETURNED = "returned", _("退回修改")
 
 
+class Decision(models.TextChoices):
+    """One side's decision on a proposal (joint review shows both sides')."""
+
+    APPROVED = "approved", _("同意")
+    REJECTED = "rejected", _("不同意")
+    RETURNED = "returned", _("退回修改")
+
+
 class BatchState(models.TextChoices):
     DRAFT = "draft", _("草稿")
     APPROVED = "approved", _("已批准")

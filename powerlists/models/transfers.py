@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .choices import BatchState, Method, Origin, Role, TransferKind, TransferState
+from .choices import BatchState, Decision, Method, Origin, Role, TransferKind, TransferState
 
 
 class Batch(models.Model):
@@ -18,6 +18,15 @@ class Batch(models.Model):
     issued_on = models.DateField(_("印发日期"), null=True, blank=True)
     effective_on = models.DateField(_("生效日期"))
     state = models.CharField(_("状态"), max_length=10, choices=BatchState.choices, default=BatchState.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="batches_created",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审批人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="batches_decided",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
 
@@ -72,6 +81,23 @@ class Transfer(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="transfers_created",
     )
+    editors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("编辑过的人"), blank=True, related_name="transfers_edited",
+        help_text=_("创建或修改过该变更的人：他们不能审批它（审核与经办分离）"),
+    )
+    giver_decision = models.CharField(_("放出方意见"), max_length=10, choices=Decision.choices, blank=True)
+    giver_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("放出方审核人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="transfers_decided_as_giver",
+    )
+    giver_decided_at = models.DateTimeField(_("放出方审核时间"), null=True, blank=True)
+    receiver_decision = models.CharField(_("承接方意见"), max_length=10, choices=Decision.choices, blank=True)
+    receiver_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("承接方审核人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="transfers_decided_as_receiver",
+    )
+    receiver_decided_at = models.DateTimeField(_("承接方审核时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("审核意见"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
@@ -112,6 +138,12 @@ class TransferParty(models.Model):
         "powerlists.Department", verbose_name=_("实施部门"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="share_parties",
     )
+    decision = models.CharField(_("该方意见"), max_length=10, choices=Decision.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("该方审核人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="share_parties_decided",
+    )
+    decided_at = models.DateTimeField(_("该方审核时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["transfer_id", "role", "id"]

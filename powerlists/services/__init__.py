@@ -3,8 +3,9 @@
 Each validates its input, writes in one transaction and records an AuditEvent in that transaction;
 on refusal it raises a DomainError and nothing is written.
 """
+from . import workflow
 from .batches import create_batch, staff_posts_moved
-from .errors import Conflict, DomainError, InvalidInput, RuleViolation, TransferError
+from .errors import Conflict, DomainError, Forbidden, InvalidInput, RuleViolation, TransferError
 from .governments import (
     create_department,
     create_division,
@@ -14,11 +15,11 @@ from .governments import (
     update_government,
 )
 from .items import create_item, establish_holding, update_item
-from .transfers import Party, adjust, apply_transfer, cancel, devolve, recall, share
+from .transfers import Party, adjust, apply_transfer, cancel, check_transfer, devolve, recall, share
 
 __all__ = [
-    "Conflict", "DomainError", "InvalidInput", "Party", "RuleViolation", "TransferError", "adjust",
-    "apply_transfer", "cancel", "create_batch", "create_department", "create_division", "create_government",
-    "create_item", "devolve", "establish_holding", "recall", "share", "staff_posts_moved", "update_department",
-    "update_division", "update_government", "update_item",
+    "Conflict", "DomainError", "Forbidden", "InvalidInput", "Party", "RuleViolation", "TransferError", "adjust",
+    "apply_transfer", "cancel", "check_transfer", "create_batch", "create_department", "create_division",
+    "create_government", "create_item", "devolve", "establish_holding", "recall", "share", "staff_posts_moved", "update_department",
+    "update_division", "update_government", "update_item", "workflow",
 ]

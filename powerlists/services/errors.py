@@ -46,3 +46,9 @@ class Conflict(DomainError):
     """The change conflicts with the current state: already done, stale version, scheduled change (409)."""
 
     status = 409
+
+
+class Forbidden(DomainError):
+    """The user may not do this here (HTTP 403). The message names no data the user may not see."""
+
+    status = 403

@@ -612,3 +612,16 @@ def adjust(
                       batch=batch, actor=actor, reason=reason, origin=Origin.REFORM,
                       changes={k: v for k, v in changes.items()})
     return apply_transfer(t, actor=actor, actor_name=actor_name)
+
+
+def check_transfer(transfer: Transfer, *, parties: list[Party] | None = None) -> None:
+    """Check a proposal against the rules and the rows as they are now, writing nothing.
+
+    The workflow checks a proposal when it is submitted, so a reviewer sees only proposals that could
+    take effect; ``apply_transfer`` checks again when it does, against the rows as they are then.
+    """
+    item = PowerItem.objects.get(pk=transfer.item_id)
+    if parties is None and transfer.kind == TransferKind.SHARE and transfer.pk:
+        parties = [Party(p.government, p.role, p.fiscal_share, p.department)
+                   for p in transfer.parties.select_related("government", "department")]
+    _plan(transfer, item, parties)

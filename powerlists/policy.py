@@ -1,0 +1,216 @@
+"""The one permission policy: "may this user do this here?"
+
+Every interface — the admin, the API, the web pages, the commands — and the workflow services ask
+these functions, so each question has one answer.
+
+A user holds memberships: a government, optionally with its whole territory (``include_subtree``), and
+a role. An *editor* keeps the government's list and proposes changes; a *reviewer* decides proposals;
+an *administrator* may do both and correct the list directly (an audited correction). A Django
+superuser is an administrator everywhere. Maker-checker: nobody decides a proposal they created or
+edited, whatever their roles.
+"""
+from __future__ import annotations
+
+from accounts.models import Membership, MembershipRole
+
+from .models import Batch, Government, Origin, Transfer, TransferKind, TransferState
+from .services.errors import Forbidden
+
+EDITOR = MembershipRole.EDITOR
+REVIEWER = MembershipRole.REVIEWER
+ADMINISTRATOR = MembershipRole.ADMINISTRATOR
+
+# Which roles satisfy which: an administrator counts as editor and reviewer in their scope.
+SATISFIES = {
+    EDITOR: {EDITOR, ADMINISTRATOR},
+    REVIEWER: {REVIEWER, ADMINISTRATOR},
+    ADMINISTRATOR: {ADMINISTRATOR},
+}
+
+
+def _memberships(user) -> list[tuple[str, str, bool]]:
+    """(role, government path, include_subtree) of a user's memberships, read once per user object."""
+    cached = getattr(user, "_powerlists_memberships", None)
+    if cached is None:
+        cached = [
+            (m.role, m.government.path, m.include_subtree)
+            for m in Membership.objects.filter(user=user).select_related("government")
+        ]
+        try:
+            user._powerlists_memberships = cached
+        except AttributeError:  # pragma: no cover - an object that takes no attributes
+            pass
+    return cached
+
+
+def forget(user) -> None:
+    """Drop the cached memberships (after they change)."""
+    if hasattr(user, "_powerlists_memberships"):
+        del user._powerlists_memberships
+
+
+def is_active_user(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
+
+
+def has_role(user, role: str, government: Government) -> bool:
+    """True when ``user`` holds ``role`` (or a role that includes it) at ``government``."""
+    if not is_active_user(user) or government is None:
+        return False
+    if user.is_superuser:
+        return True
+    accepted = SATISFIES[role]
+    for held, path, subtree in _memberships(user):
+        if held not in accepted:
+            continue
+        if government.path == path or (subtree and government.path.startswith(path)):
+            return True
+    return False
+
+
+def is_maker(user, transfer: Transfer) -> bool:
+    """True when ``user`` created or edited ``transfer`` (maker-checker)."""
+    if not transfer.pk or user is None or not getattr(user, "pk", None):
+        return False
+    if transfer.created_by_id == user.pk:
+        return True
+    return transfer.editors.filter(pk=user.pk).exists()
+
+
+def proposing_side(transfer: Transfer) -> Government:
+    """The government whose editors own a proposal: the receiver for a requested (点菜) one."""
+    if transfer.origin == Origin.REQUESTED and transfer.receiver_id:
+        return transfer.receiver
+    return transfer.giver
+
+
+def needs_acceptance(transfer: Transfer) -> bool:
+    """A devolution needs the receiver's acceptance, a shared arrangement every party's; recall,
+    cancel and adjust need only the giving side."""
+    return transfer.kind in (TransferKind.DEVOLVE, TransferKind.SHARE)
+
+
+def accepting_governments(transfer: Transfer) -> list[Government]:
+    if transfer.kind == TransferKind.DEVOLVE:
+        return [transfer.receiver] if transfer.receiver_id else []
+    if transfer.kind == TransferKind.SHARE:
+        return [p.government for p in transfer.parties.select_related("government")
+                if p.government_id != transfer.giver_id]
+    return []
+
+
+def can_view_transfer(user, transfer: Transfer) -> bool:
+    """An effective transfer is public; a proposal is seen by those with a role on either side."""
+    if transfer.state == TransferState.EFFECTIVE:
+        return True
+    if not is_active_user(user):
+        return False
+    sides = [transfer.giver, *([transfer.receiver] if transfer.receiver_id else [])]
+    if transfer.kind == TransferKind.SHARE and transfer.pk:
+        sides += [p.government for p in transfer.parties.select_related("government")]
+    return any(has_role(user, role, g) for g in sides for role in (EDITOR, REVIEWER))
+
+
+def may(user, action: str, target) -> bool:
+    """Answer ``action`` on ``target`` (a Government, Transfer or Batch) for ``user``."""
+    try:
+        require(user, action, target)
+    except Forbidden:
+        return False
+    return True
+
+
+def _deny(code: str, zh: str, en: str):
+    raise Forbidden(code, zh, en)
+
+
+def _deny_role():
+    _deny("forbidden", "您没有在该政府执行此操作的权限。", "You may not do this for this government.")
+
+
+def require(user, action: str, target) -> None:
+    """Raise :class:`Forbidden` unless ``user`` may do ``action`` on ``target``."""
+    if not is_active_user(user):
+        _deny("login_required", "请先登录。", "Please sign in first.")
+    handler = _RULES.get(action)
+    if handler is None:
+        raise ValueError(f"unknown action {action!r}")
+    handler(user, target)
+
+
+def _government_role(role):
+    def rule(user, government: Government):
+        if not has_role(user, role, government):
+            _deny_role()
+
+    return rule
+
+
+def _propose(user, transfer: Transfer):
+    if transfer.origin == Origin.REQUESTED:
+        if transfer.kind != TransferKind.DEVOLVE:
+            _deny("requested_only_devolve", "下级只能申请下放（点菜）。", "A lower government can only request a devolution.")
+        if not has_role(user, EDITOR, transfer.receiver):
+            _deny_role()
+    elif not has_role(user, EDITOR, transfer.giver):
+        _deny_role()
+
+
+def _edit(user, transfer: Transfer):
+    if not has_role(user, EDITOR, proposing_side(transfer)):
+        _deny_role()
+
+
+def _withdraw(user, transfer: Transfer):
+    if transfer.created_by_id == user.pk or has_role(user, ADMINISTRATOR, proposing_side(transfer)):
+        return
+    _deny("author_only", "只有提出人可以撤回该提议。", "Only its author can withdraw a proposal.")
+
+
+def _not_maker(user, transfer: Transfer):
+    if is_maker(user, transfer):
+        _deny("maker_checker", "您创建或修改过该提议，不能审批它（审核与经办分离）。",
+              "You created or edited this proposal, so you cannot decide it (maker-checker).")
+
+
+def _decide_as_giver(user, transfer: Transfer):
+    if not has_role(user, REVIEWER, transfer.giver):
+        _deny_role()
+    _not_maker(user, transfer)
+
+
+def _decide_as_receiver(user, transfer: Transfer):
+    if not any(has_role(user, REVIEWER, g) for g in accepting_governments(transfer)):
+        _deny_role()
+    _not_maker(user, transfer)
+
+
+def _batch_role(role):
+    def rule(user, batch: Batch):
+        if not has_role(user, role, batch.issuer):
+            _deny_role()
+
+    return rule
+
+
+_RULES = {
+    "item.create": _government_role(EDITOR),
+    "item.edit": _government_role(EDITOR),
+    "list.correct": _government_role(ADMINISTRATOR),
+    "transfer.propose": _propose,
+    "transfer.edit": _edit,
+    "transfer.submit": _edit,
+    "transfer.withdraw": _withdraw,
+    "transfer.approve": _decide_as_giver,
+    "transfer.return": _decide_as_giver,
+    "transfer.reject_as_giver": _decide_as_giver,
+    "transfer.accept": _decide_as_receiver,
+    "transfer.reject_as_receiver": _decide_as_receiver,
+    "batch.create": _batch_role(EDITOR),
+    "batch.edit": _batch_role(EDITOR),
+    "batch.approve": _batch_role(REVIEWER),
+    "batch.reject": _batch_role(REVIEWER),
+    "batch.effect": _batch_role(REVIEWER),
+}
+
+ACTIONS = tuple(_RULES)
