@@ -59,3 +59,31 @@ def make_item(tree):
         return services.create_item(government=government or tree.city, holder_from=holder_from, **values)
 
     return make
+
+
+@pytest.fixture
+def people(tree, django_user_model):
+    """Users with roles: editors and reviewers of the city, the district and the street, an outsider
+    (a reviewer in another province) and an administrator of the whole province."""
+    from accounts.models import Membership
+
+    class People:
+        pass
+
+    p = People()
+
+    def person(name, government, role, subtree=False):
+        user = django_user_model.objects.create_user(name, password="a-long-pass-phrase-2026")
+        Membership.objects.create(user=user, government=government, role=role, include_subtree=subtree)
+        return user
+
+    p.city_editor = person("city_editor", tree.city, "editor")
+    p.city_reviewer = person("city_reviewer", tree.city, "reviewer")
+    p.city_reviewer2 = person("city_reviewer2", tree.city, "reviewer")
+    p.district_editor = person("district_editor", tree.district, "editor")
+    p.district_reviewer = person("district_reviewer", tree.district, "reviewer")
+    p.street_reviewer = person("street_reviewer", tree.street, "reviewer")
+    p.outsider = person("outsider", tree.other_city, "reviewer", subtree=True)
+    p.administrator = person("administrator", tree.province, "administrator", subtree=True)
+    p.nobody = django_user_model.objects.create_user("nobody", password="a-long-pass-phrase-2026")
+    return p

@@ -99,14 +99,22 @@ COMPARED = ("role", "arrangement", "department_id", "fiscal_share", "method", "i
 
 
 def _key(row: dict):
-    """Rows are matched by item; an adjusted item matches its predecessor by code."""
-    return row["item__code"]
+    """Rows are matched by item; an adjusted item matches its predecessor by code.
+
+    A code is unique only within one government's catalogue, and a list holds items of several
+    catalogues (its own and those received from above): the key is the catalogue and the code.
+    """
+    return row["item__government_id"], row["item__code"]
+
+
+def _diff_rows(government: Government, day: datetime.date):
+    return list_queryset(government, day).values(*LIST_FIELDS, "item__government_id")
 
 
 def diff(government: Government, date_from: datetime.date, date_to: datetime.date) -> ListDiff:
     """What was added, removed and changed in ``government``'s list between two dates (two queries)."""
-    before = {_key(r): r for r in list_queryset(government, date_from)}
-    after = {_key(r): r for r in list_queryset(government, date_to)}
+    before = {_key(r): r for r in _diff_rows(government, date_from)}
+    after = {_key(r): r for r in _diff_rows(government, date_to)}
     result = ListDiff(government=government, date_from=date_from, date_to=date_to)
     for key, row in after.items():
         old = before.get(key)
