@@ -7,6 +7,7 @@ from powerlists import services
 from powerlists.models import Category, Tier
 
 D = datetime.date
+HOLDING_SINCE = D(2016, 1, 1)
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +51,7 @@ def tree(db):
 def make_item(tree):
     counter = {"n": 0}
 
-    def make(government=None, *, holder_from=D(2016, 1, 1), **values):
+    def make(government=None, *, holder_from=HOLDING_SINCE, **values):
         counter["n"] += 1
         values.setdefault("code", f"T{counter['n']:04d}")
         values.setdefault("name", f"测试事项{counter['n']}")

@@ -238,7 +238,7 @@ def update_division(division: Division, *, actor=None, actor_name: str = "", rea
                            "These fields cannot be changed: " + ", ".join(sorted(unknown)), fields=sorted(unknown))
     try:
         with transaction.atomic():
-            division = Division.objects.select_for_update().select_related("department").get(pk=division.pk)
+            division = Division.objects.select_for_update(of=("self",)).select_related("department").get(pk=division.pk)
             before = snapshot(division)
             if "name" in changes:
                 name = (changes["name"] or "").strip()

@@ -456,7 +456,10 @@ def apply_transfer(
     """
     try:
         with transaction.atomic():
-            item = PowerItem.objects.select_for_update().select_related("government").get(pk=transfer.item_id)
+            item = (
+                PowerItem.objects.select_for_update(of=("self",)).select_related("government")
+                .get(pk=transfer.item_id)
+            )
             if transfer.pk:
                 current = Transfer.objects.select_for_update().get(pk=transfer.pk)
                 if current.state == TransferState.EFFECTIVE:

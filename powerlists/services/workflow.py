@@ -67,7 +67,7 @@ def _lock(transfer: Transfer) -> Transfer:
     if batch_id is not None:
         Batch.objects.select_for_update().filter(pk=batch_id).first()
     current = (
-        Transfer.objects.select_for_update()
+        Transfer.objects.select_for_update(of=("self",))
         .select_related("giver", "receiver", "item", "batch", "receiving_department")
         .get(pk=transfer.pk)
     )
@@ -419,7 +419,7 @@ def add_to_batch(transfer: Transfer, batch: Batch, *, actor, comment: str = "") 
 
 def _batch_transfers(batch: Batch) -> list[Transfer]:
     return list(
-        Transfer.objects.select_for_update().filter(batch=batch)
+        Transfer.objects.select_for_update(of=("self",)).filter(batch=batch)
         .select_related("giver", "receiver", "item", "batch").order_by("id")
     )
 
