@@ -1,0 +1,243 @@
+"""Load the seed cases from ``fixtures/`` — every write through :mod:`powerlists.services`.
+
+Each fixture file is a list of operations applied in order; each operation is one service call:
+``government`` → create_government, ``department`` → create_department, ``division`` → create_division,
+``item`` → create_item(holder_from=…), ``batch`` → create_batch (recorded as already effective),
+``devolve`` / ``recall`` / ``share`` / ``cancel`` / ``adjust`` → the service of that name.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+
+from .. import services
+from ..models import BatchState, Government
+from ..services import Party
+
+FIXTURES_DIR = Path(__file__).resolve().parent.parent.parent / "fixtures"
+ACTOR_NAME = "seedcases"
+
+
+class SeedLoadError(Exception):
+    """The seed cases cannot be loaded; the message is given in Chinese and in English."""
+
+    def __init__(self, zh: str, en: str):
+        self.message_zh, self.message_en = zh, en
+        super().__init__(f"{zh} / {en}")
+
+
+@dataclass
+class LoadResult:
+    files: list[str] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+    governments: dict = field(default_factory=dict)
+
+
+def fixture_files(directory: Path | None = None) -> list[Path]:
+    directory = directory or FIXTURES_DIR
+    files = sorted(directory.glob("[0-9][0-9][0-9]_*.json"))
+    if not files:
+        raise SeedLoadError(f"在{directory}中找不到种子案例文件。", f"No seed case files found in {directory}.")
+    return files
+
+
+def read_cases(directory: Path | None = None) -> list[dict]:
+    cases = []
+    for path in fixture_files(directory):
+        with path.open(encoding="utf-8") as fh:
+            case = json.load(fh)
+        case["file"] = path.name
+        cases.append(case)
+    return cases
+
+
+def root_codes(cases: list[dict]) -> list[str]:
+    """Codes of the governments the cases create (used to refuse a second load)."""
+    return [op["code"] for case in cases for op in case["ops"] if op["op"] == "government"]
+
+
+def already_loaded(cases: list[dict]) -> list[str]:
+    return list(Government.objects.filter(code__in=root_codes(cases)).values_list("code", flat=True)[:5])
+
+
+def _date(value):
+    return datetime.date.fromisoformat(value) if value else None
+
+
+class Loader:
+    """Applies the operations; keeps the objects it made so later operations can name them."""
+
+    def __init__(self, progress=None):
+        self.governments: dict[str, Government] = {}
+        self.departments: dict[tuple[str, str], object] = {}
+        self.divisions: dict[tuple[str, str, str], object] = {}
+        self.items: dict[tuple[str, str], object] = {}
+        self.batches: dict[str, object] = {}
+        self.progress = progress
+        self.counts: Counter = Counter()
+
+    # --- references -------------------------------------------------------------------------------
+
+    def gov(self, code):
+        if code is None:
+            return None
+        try:
+            return self.governments[code]
+        except KeyError:
+            raise SeedLoadError(f"种子数据引用了未定义的政府代码 {code}。",
+                                f"The seed data names an undefined government code {code}.") from None
+
+    def dept(self, ref):
+        if not ref:
+            return None
+        try:
+            return self.departments[tuple(ref)]
+        except KeyError:
+            raise SeedLoadError(f"种子数据引用了未定义的部门 {ref}。",
+                                f"The seed data names an undefined department {ref}.") from None
+
+    def item(self, ref):
+        try:
+            return self.items[tuple(ref)]
+        except KeyError:
+            raise SeedLoadError(f"种子数据引用了未定义的事项 {ref}。",
+                                f"The seed data names an undefined item {ref}.") from None
+
+    def batch(self, key):
+        return self.batches[key] if key else None
+
+    # --- operations -------------------------------------------------------------------------------
+
+    def op_government(self, op):
+        g = services.create_government(
+            code=op["code"], name=op["name"], tier=op["tier"], parent=self.gov(op.get("parent")),
+            kind=op.get("kind", ""), aliases=op.get("aliases", []), tags=op.get("tags", []),
+            assessment_type=op.get("assessment_type", ""), actor_name=ACTOR_NAME,
+        )
+        self.governments[g.code] = g
+
+    def op_department(self, op):
+        upper = self.dept(op.get("upper"))
+        d = services.create_department(
+            government=self.gov(op["government"]), name=op["name"], kind=op.get("kind", "department"),
+            upper_department=upper, actor_name=ACTOR_NAME,
+        )
+        self.departments[(op["government"], op["name"])] = d
+
+    def op_division(self, op):
+        d = services.create_division(
+            department=self.departments[(op["government"], op["department"])], name=op["name"],
+            module=op.get("module", ""), actor_name=ACTOR_NAME,
+        )
+        self.divisions[(op["government"], op["department"], op["name"])] = d
+
+    def op_item(self, op):
+        gov = op["government"]
+        department = self.departments[(gov, op["department"])] if op.get("department") else None
+        division = self.divisions[(gov, op["department"], op["division"])] if op.get("division") else None
+        item = services.create_item(
+            government=self.gov(gov), holder_from=_date(op.get("holder_from")), actor_name=ACTOR_NAME,
+            code=op["code"], name=op["name"], category=op["category"], field=op.get("field", ""),
+            legal_basis=op.get("legal_basis", ""), statutory_days=op.get("statutory_days"),
+            promised_days=op.get("promised_days"), responsibilities=op.get("responsibilities", []),
+            accountability=op.get("accountability", []), lowest_tier=op.get("lowest_tier", 5),
+            is_core=op.get("is_core", False), department=department, division=division,
+        )
+        self.items[(gov, op["code"])] = item
+
+    def op_batch(self, op):
+        self.batches[op["key"]] = services.create_batch(
+            issuer=self.gov(op["issuer"]), title=op["title"], number=op.get("number", ""),
+            round_no=op.get("round_no"), issued_on=_date(op.get("issued_on")),
+            effective_on=_date(op["effective_on"]), state=BatchState.EFFECTIVE, actor_name=ACTOR_NAME,
+        )
+
+    def op_devolve(self, op):
+        services.devolve(
+            item=self.item(op["item"]), giver=self.gov(op["giver"]), receiver=self.gov(op["receiver"]),
+            effective_on=_date(op.get("effective_on")), batch=self.batch(op.get("batch")),
+            method=op.get("method", "direct"), origin=op.get("origin", "offered"),
+            receiving_department=self.dept(op.get("receiving_department")), staff_posts=op.get("staff_posts", 0),
+            reason=op.get("reason", ""), actor_name=ACTOR_NAME,
+        )
+
+    def op_recall(self, op):
+        services.recall(
+            item=self.item(op["item"]), giver=self.gov(op["giver"]), receiver=self.gov(op.get("receiver")),
+            effective_on=_date(op.get("effective_on")), batch=self.batch(op.get("batch")),
+            origin=op.get("origin", "reform"), staff_posts=op.get("staff_posts", 0), reason=op.get("reason", ""),
+            actor_name=ACTOR_NAME,
+        )
+
+    def op_share(self, op):
+        parties = [
+            Party(self.gov(p["government"]), p["role"], Decimal(p["fiscal_share"]), self.dept(p.get("department")))
+            for p in op["parties"]
+        ]
+        services.share(
+            item=self.item(op["item"]), sharer=self.gov(op["sharer"]), parties=parties,
+            effective_on=_date(op.get("effective_on")), batch=self.batch(op.get("batch")),
+            origin=op.get("origin", "reform"), reason=op.get("reason", ""), actor_name=ACTOR_NAME,
+        )
+
+    def op_cancel(self, op):
+        services.cancel(
+            item=self.item(op["item"]), effective_on=_date(op.get("effective_on")), batch=self.batch(op.get("batch")),
+            reason=op.get("reason", ""), actor_name=ACTOR_NAME,
+        )
+
+    def op_adjust(self, op):
+        key = tuple(op["item"])
+        transfer = services.adjust(
+            item=self.item(key), changes=op["changes"], effective_on=_date(op.get("effective_on")),
+            batch=self.batch(op.get("batch")), reason=op.get("reason", ""), actor_name=ACTOR_NAME,
+        )
+        self.items[key] = transfer.result_item  # the adjusted version replaces it from now on
+
+    def apply(self, case: dict, op: dict):
+        handler = getattr(self, f"op_{op['op']}", None)
+        if handler is None:
+            raise SeedLoadError(f"未知的操作类型：{op['op']}（{case['file']}）。",
+                                f"Unknown operation {op['op']!r} in {case['file']}.")
+        try:
+            handler(op)
+        except services.DomainError as exc:
+            raise SeedLoadError(
+                f"{case['file']} 中的操作被拒绝：{exc.message_zh}（{json.dumps(op, ensure_ascii=False)[:200]}）",
+                f"An operation in {case['file']} was refused: {exc.message_en} ({json.dumps(op)[:200]})",
+            ) from exc
+        self.counts[op["op"]] += 1
+
+
+def load(directory: Path | None = None, progress_factory=None) -> LoadResult:
+    """Load every case in one transaction. Refuses (SeedLoadError) if the seed governments exist."""
+    cases = read_cases(directory)
+    total = sum(len(case["ops"]) for case in cases)
+    with transaction.atomic():
+        existing = already_loaded(cases)
+        if existing:
+            raise SeedLoadError(
+                "种子案例已加载（已存在政府代码：" + "、".join(existing) + "）；请在空数据库中加载。",
+                "The seed cases are already loaded (government codes exist: " + ", ".join(existing)
+                + "); load them into an empty database.",
+            )
+        progress = progress_factory(total) if progress_factory else None
+        loader = Loader(progress)
+        try:
+            for case in cases:
+                if progress is not None:
+                    progress.set_description(case["source"])
+                for op in case["ops"]:
+                    loader.apply(case, op)
+                    if progress is not None:
+                        progress.update(1)
+        finally:
+            if progress is not None:
+                progress.close()
+    return LoadResult(files=[c["file"] for c in cases], counts=loader.counts, governments=loader.governments)
