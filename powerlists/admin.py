@@ -12,9 +12,10 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import admin
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import policy, services
 from .models import (
     AuditEvent,
     Batch,
@@ -47,7 +48,7 @@ class ServiceForm(forms.ModelForm):
         try:
             result = self.call_service(self.cleaned_data)
         except DomainError as error:
-            self.add_error(None, f"{error.message()}（{error.code}）")
+            self.add_error(None, _error_text(error))
             return
         if result is not None:
             self.instance = result
@@ -82,6 +83,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def _error_text(error: DomainError) -> str:
+    english = (translation.get_language() or "").startswith("en")
+    return f"{error.message()} ({error.code})" if english else f"{error.message()}（{error.code}）"
+
+
 def _lines(value: str) -> list[str]:
     return [line.strip() for line in (value or "").replace("，", ",").replace(",", "\n").splitlines() if line.strip()]
 
@@ -106,6 +112,7 @@ class GovernmentForm(ServiceForm):
                 self.fields[name].disabled = True
 
     def call_service(self, data):
+        policy.require(self.actor, "list.correct", self.instance if self.instance.pk else data.get("parent"))
         aliases = _lines(data.get("aliases_text", ""))
         tags = list(data.get("tags") or [])
         if self.instance.pk:
@@ -160,6 +167,8 @@ class DepartmentForm(ServiceForm):
         pass
 
     def call_service(self, data):
+        government = self.instance.government if self.instance.pk else data["government"]
+        policy.require(self.actor, "list.correct", government)
         if self.instance.pk:
             return services.update_department(self.instance, actor=self.actor, reason=data.get("reason", ""),
                                               name=data["name"], code=data.get("code", ""))
@@ -195,6 +204,8 @@ class DivisionForm(ServiceForm):
         pass
 
     def call_service(self, data):
+        department = self.instance.department if self.instance.pk else data["department"]
+        policy.require(self.actor, "list.correct", department.government)
         if self.instance.pk:
             return services.update_division(self.instance, actor=self.actor, reason=data.get("reason", ""),
                                             name=data["name"], module=data.get("module", ""))
@@ -255,6 +266,8 @@ class PowerItemForm(ServiceForm):
         super()._post_clean()
 
     def call_service(self, data):
+        government = self.instance.government if self.instance.pk else data["government"]
+        policy.require(self.actor, "item.edit" if self.instance.pk else "item.create", government)
         values = {name: data.get(name) for name in ITEM_FORM_FIELDS if name != "government"}
         values["responsibilities"] = [x.strip() for x in data.get("responsibilities_text", "").splitlines()]
         values["accountability"] = [x.strip() for x in data.get("accountability_text", "").splitlines()]
@@ -337,6 +350,7 @@ class TransferForm(ServiceForm):
         return parties
 
     def call_service(self, data):
+        policy.require(self.actor, "list.correct", data["giver"])
         common = {"effective_on": data.get("effective_on"), "reason": data.get("reason", ""),
                   "batch": data.get("batch"), "actor": self.actor}
         kind, item = data["kind"], data["item"]
@@ -362,7 +376,7 @@ class TransferForm(ServiceForm):
         try:
             result = self.call_service(self.cleaned_data)
         except DomainError as error:
-            self.add_error(None, f"{error.message()}（{error.code}）")
+            self.add_error(None, _error_text(error))
             return
         self.instance = result
 
@@ -412,6 +426,7 @@ class BatchForm(ServiceForm):
         fields = ["issuer", "title", "number", "round_no", "issued_on", "effective_on", "state"]
 
     def call_service(self, data):
+        policy.require(self.actor, "list.correct", data["issuer"])
         return services.create_batch(
             issuer=data["issuer"], title=data["title"], number=data.get("number", ""),
             round_no=data.get("round_no"), issued_on=data.get("issued_on"), effective_on=data["effective_on"],

@@ -118,3 +118,48 @@ def test_admin_changelists_load_in_bounded_queries(admin_client_logged, make_ite
     with django_assert_max_num_queries(12):
         response = admin_client_logged.get(reverse(f"admin:powerlists_{model}_changelist"))
     assert response.status_code == 200
+
+
+@pytest.fixture
+def staff(db, django_user_model, client, tree):
+    """A staff user who is an administrator of Harbin only, and one who is only an editor there."""
+    from accounts.models import Membership
+
+    def make(name, role):
+        user = django_user_model.objects.create_user(name, password="a-long-pass-phrase-2026", is_staff=True)
+        for perm in ("add_transfer", "view_transfer", "add_government", "view_government"):
+            from django.contrib.auth.models import Permission
+            user.user_permissions.add(Permission.objects.get(codename=perm))
+        Membership.objects.create(user=user, government=tree.city, role=role, include_subtree=True)
+        return user
+
+    return {"administrator": make("harbin_admin", "administrator"), "editor": make("harbin_editor", "editor")}
+
+
+@pytest.mark.parametrize("who, giver, allowed", [
+    ("administrator", "city", True),
+    ("administrator", "other_city", False),
+    ("editor", "city", False),
+])
+def test_admin_corrections_follow_the_policy(client, staff, tree, make_item, who, giver, allowed):
+    client.force_login(staff[who])
+    giver_gov = getattr(tree, giver)
+    item = make_item(government=giver_gov)
+    receiver = tree.district if giver == "city" else services_child(giver_gov)
+    counts = (Transfer.objects.count(), Exercise.objects.count(), AuditEvent.objects.count())
+    response = client.post(reverse("admin:powerlists_transfer_add"), {
+        "kind": "devolve", "item": item.pk, "giver": giver_gov.pk, "receiver": receiver.pk, "method": "direct",
+        "origin": "offered", "effective_on": "2017-01-01", "staff_posts": 0,
+    })
+    if allowed:
+        assert response.status_code == 302
+        assert AuditEvent.objects.get(action="transfer.devolve").actor == staff[who]
+    else:
+        assert response.status_code == 200
+        assert "您没有在该政府执行此操作的权限。（forbidden）" in response.content.decode()
+        assert (Transfer.objects.count(), Exercise.objects.count(), AuditEvent.objects.count()) == counts
+
+
+def services_child(parent):
+    from powerlists import services
+    return services.create_government(code=parent.code + "01", name="黄州区", tier=parent.tier + 1, parent=parent)
