@@ -163,3 +163,23 @@ def test_admin_corrections_follow_the_policy(client, staff, tree, make_item, who
 def services_child(parent):
     from powerlists import services
     return services.create_government(code=parent.code + "01", name="黄州区", tier=parent.tier + 1, parent=parent)
+
+
+def test_roles_are_granted_and_revoked_with_an_audit_trail(admin_client_logged, tree, django_user_model):
+    from accounts.models import Membership
+
+    user = django_user_model.objects.create_user("new_reviewer")
+    response = admin_client_logged.post(reverse("admin:accounts_membership_add"), {
+        "user": user.pk, "government": tree.district.pk, "role": "reviewer", "include_subtree": "on",
+        "reason": "区政府任命",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    membership = Membership.objects.get(user=user)
+    assert membership.include_subtree and membership.role == "reviewer"
+    assert AuditEvent.objects.get(action="membership.grant").reason == "区政府任命"
+    response = admin_client_logged.post(reverse("admin:accounts_membership_delete", args=[membership.pk]),
+                                        {"post": "yes"})
+    assert response.status_code == 302
+    assert not Membership.objects.filter(user=user).exists()
+    revoked = AuditEvent.objects.get(action="membership.revoke")
+    assert revoked.before["role"] == "reviewer" and revoked.actor == admin_client_logged.user

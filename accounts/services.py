@@ -1,0 +1,34 @@
+"""Granting and revoking roles: audited like every other write."""
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from powerlists.services.audit import record, snapshot
+from powerlists.services.errors import Conflict, InvalidInput
+
+from .models import Membership, MembershipRole
+
+
+def grant(*, user, government, role: str, include_subtree: bool = False, actor=None, reason: str = "") -> Membership:
+    """Give ``user`` ``role`` at ``government`` (and its territory with ``include_subtree``)."""
+    if role not in MembershipRole.values:
+        raise InvalidInput("invalid_role", "角色无效。", "Unknown role.", role=role)
+    membership = Membership(user=user, government=government, role=role, include_subtree=bool(include_subtree))
+    try:
+        with transaction.atomic():
+            membership.save()
+            record("membership.grant", membership, actor=actor, after=snapshot(membership), reason=reason,
+                   government=government)
+    except IntegrityError as exc:
+        raise Conflict("membership_exists", "该用户在该政府已有此角色。",
+                       "The user already holds this role in this government.") from exc
+    return membership
+
+
+def revoke(membership: Membership, *, actor=None, reason: str = "") -> None:
+    """Take a role away. The audit event keeps what it was."""
+    with transaction.atomic():
+        before = snapshot(membership)
+        government = membership.government
+        record("membership.revoke", membership, actor=actor, before=before, reason=reason, government=government)
+        membership.delete()
