@@ -227,3 +227,14 @@ def test_update_lowest_tier_below_a_receiver_refused(tree, make_item):
     services.update_item(item, lowest_tier=Tier.VILLAGE)
     item.refresh_from_db()
     assert item.lowest_tier == Tier.VILLAGE
+
+
+def test_item_with_sub_items_cannot_become_a_sub_item(tree, make_item):
+    """Sub-items are one level deep: an item that has sub-items cannot be put under another item."""
+    main = make_item()
+    make_item(parent=main)
+    other = make_item()
+    with refused(RuleViolation, "nested_sub_item"):
+        services.update_item(main, parent=other)
+    main.refresh_from_db()
+    assert main.parent is None

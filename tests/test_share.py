@@ -41,9 +41,13 @@ def district_item(tree, make_item):
 
 def test_share_with_sharer_as_lead(tree, district_item):
     item = district_item
+    history = lists_of([tree.district, tree.street], [D(2016, 1, 1), D(2017, 12, 31)])
+    rows = exercise_rows()
     mark = max_event_id()
     t = share(item, tree.district, [Party(tree.district, LEAD, "60"), Party(tree.street, SUPPORT, 40)],
               reason="1+X 共有事权")
+    assert lists_of([tree.district, tree.street], [D(2016, 1, 1), D(2017, 12, 31)]) == history
+    assert_history_kept(rows, DAY)
     holder = Exercise.objects.get(item=item, government=tree.district, role=Role.HOLDER)
     assert (holder.valid_to, holder.closed_by) == (DAY, t)
     lead = Exercise.objects.get(item=item, government=tree.district, role=LEAD)

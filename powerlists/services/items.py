@@ -139,6 +139,9 @@ def _check_item(item: PowerItem) -> None:
             raise RuleViolation("nested_sub_item", "子项下不能再设子项。", "A sub-item cannot have sub-items.")
         if item.pk and item.parent_id == item.pk:
             raise RuleViolation("self_parent", "事项不能是自己的子项。", "An item cannot be its own sub-item.")
+        if item.pk and PowerItem.objects.filter(parent_id=item.pk).exists():
+            raise RuleViolation("nested_sub_item", "有子项的事项不能再作为子项。",
+                                "An item that has sub-items cannot itself be a sub-item.")
 
 
 def _check_exercised_within_lowest_tier(item: PowerItem) -> None:
