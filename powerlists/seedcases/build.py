@@ -191,7 +191,7 @@ def build_harbin() -> Case:
             for item_name, category, field in v.STREET_ENFORCEMENT[:HARBIN_STREET_RECEIVED]:
                 dept = c.dept(code, name + "城市管理行政执法局")
                 c.item(code, item_name, category, field, iso(2015, 12, 31), department=dept, lowest_tier=TOWNSHIP)
-    for district, streets in HARBIN_STREETS.items():
+    for streets in HARBIN_STREETS.values():
         for scode, sname, _ in streets:
             centre = c.dept(scode, sname + "便民服务中心", kind="service_centre")
             c.dept(scode, sname + "综合执法队", kind="office")
@@ -583,7 +583,7 @@ def build_hubei() -> Case:
 
     pool = application_pool(exclude={n for n, _, _ in MAKOU_SEED})
     huangmei_new = 9  # powers first devolved in the rounds of adjustment (应放未放)
-    for n, (city, ccode, cname, _k, tcode, tname, _nat, _al) in enumerate(HUBEI_TOWNS):
+    for n, (_city, ccode, cname, _k, tcode, tname, _nat, _al) in enumerate(HUBEI_TOWNS):
         size = sizes[tcode]
         chosen = list(MAKOU_SEED) if tname == "马口镇" else []
         offset = (n * 37) % len(pool)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from .. import services
 from ..models import BatchState, Government
@@ -215,6 +215,19 @@ class Loader:
         self.counts[op["op"]] += 1
 
 
+TRANSFER_OPS = {"devolve", "recall", "share", "cancel", "adjust"}
+
+
+def refresh_planner_statistics() -> None:
+    """ANALYZE the tables just filled, so the planner picks the (item, government) index for the
+    services' per-item look-ups instead of scanning a government's rows (SQLite and PostgreSQL)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("ANALYZE")
+        elif connection.vendor == "postgresql":
+            cursor.execute("ANALYZE powerlists_exercise, powerlists_poweritem, powerlists_transfer, powerlists_government")
+
+
 def load(directory: Path | None = None, progress_factory=None) -> LoadResult:
     """Load every case in one transaction. Refuses (SeedLoadError) if the seed governments exist."""
     cases = read_cases(directory)
@@ -233,7 +246,11 @@ def load(directory: Path | None = None, progress_factory=None) -> LoadResult:
             for case in cases:
                 if progress is not None:
                     progress.set_description(case["source"])
+                analyzed = False
                 for op in case["ops"]:
+                    if not analyzed and op["op"] in TRANSFER_OPS:
+                        refresh_planner_statistics()
+                        analyzed = True
                     loader.apply(case, op)
                     if progress is not None:
                         progress.update(1)

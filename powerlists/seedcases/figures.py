@@ -1,0 +1,290 @@
+"""The figures the seed documents report, computed from the database records.
+
+Every computed value is a query over governments, items, exercises, transfers and batches as the
+services wrote them — never a stored number and never the fixture files. Governments and the
+department 市建委 are found by the names the seeds give. The seed values appear only in the
+``seed`` column, to compare against.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Min, Q
+
+from ..models import (
+    Arrangement,
+    Category,
+    Department,
+    Exercise,
+    Government,
+    PowerItem,
+    Role,
+    Tier,
+    Transfer,
+    TransferKind,
+    TransferState,
+    in_force_q,
+)
+from ..models.choices import SHARED_ROLES
+from ..queries import power_list, subtree
+from ..queries.lists import arrangement_expression
+from ..services import staff_posts_moved
+
+D = datetime.date
+
+# Dates at which the seeds describe the state of things (see fixtures/README.md).
+HARBIN_BOUNDARY_DAY = D(2018, 1, 1)  # after both devolution documents of 2017
+HARBIN_DIVISIONS_DAY = D(2016, 3, 7)  # the 大处室 article
+KUIWEN_DAY = D(2019, 12, 31)  # after the 2019 adjustment
+LANSHAN_DAY = D(2019, 12, 31)  # after the three lists of 2019
+
+# 依申请类: powers exercised on a citizen's or a company's application (the seed's "依申請類行政職權").
+APPLICATION_CATEGORIES = (
+    Category.LICENSING, Category.CONFIRMATION, Category.BENEFIT, Category.REWARD, Category.ADJUDICATION,
+    Category.PUBLIC_SERVICE,
+)
+EFFECTIVE = TransferState.EFFECTIVE
+TIMING_ITEMS = ("林木采伐", "建筑报批")  # the items 002 names for the 5 → 2 working days
+
+
+@dataclass
+class Figure:
+    source: str
+    description: str
+    seed: str
+    computed: str
+    match: bool | None  # None: cannot be computed yet
+    pending: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.match is None:
+            return f"pending: {self.pending}"
+        return "✓" if self.match else "✗"
+
+
+class MissingCase(Exception):
+    pass
+
+
+def _gov(name: str, within: Government | None = None) -> Government:
+    qs = Government.objects.filter(name=name)
+    if within is not None:
+        qs = qs.filter(path__startswith=within.path)
+    gov = qs.first()
+    if gov is None:
+        raise MissingCase(name)
+    return gov
+
+
+def _fig(source, description, seed, computed, expected=None) -> Figure:
+    expected = seed if expected is None else expected
+    return Figure(source, description, str(seed), str(computed), computed == expected)
+
+
+# ------------------------------------------------------------------------------------------------
+# 000 Harbin 强区放权
+# ------------------------------------------------------------------------------------------------
+
+
+def harbin_figures() -> list[Figure]:
+    city = _gov("哈尔滨市")
+    devolutions = Transfer.objects.filter(
+        kind=TransferKind.DEVOLVE, state=EFFECTIVE, giver=city, receiver__tier=Tier.COUNTY
+    )
+    by_origin = dict(
+        devolutions.values("origin").annotate(n=Count("item", distinct=True)).values_list("origin", "n")
+    )
+    figures = [
+        Figure("000", "端菜：市级部门提出拟下放事项 / offered", "149",
+               f"agreed only: {by_origin.get('offered', 0)}", None, "workflow issue (proposals, joint review)"),
+        Figure("000", "点菜：区级申请下放事项 / requested", "33",
+               f"agreed only: {by_origin.get('requested', 0)}", None, "workflow issue (proposals, joint review)"),
+        _fig("000", "达成共识并下放至区的事项 / agreed and devolved city → districts", 175,
+             devolutions.values("item").distinct().count()),
+    ]
+
+    # The boundary: application-based powers the law lets either level exercise (市区共有:
+    # lowest tier at or below county), as they stand after the reform.
+    shared_law = Q(item__category__in=APPLICATION_CATEGORIES, item__lowest_tier__gte=Tier.COUNTY)
+    at_boundary = Exercise.objects.filter(in_force_q(HARBIN_BOUNDARY_DAY), shared_law).annotate(
+        arrangement=arrangement_expression(HARBIN_BOUNDARY_DAY))
+    city_count = at_boundary.filter(government=city, arrangement=Arrangement.RETAINED).count()
+    figures.append(_fig("000", f"市区职权边界：明确由市级行使 / exercised by the city ({HARBIN_BOUNDARY_DAY})", 380,
+                        city_count))
+    district_codes = (
+        at_boundary.filter(government__tier=Tier.COUNTY, government__path__startswith=city.path,
+                           arrangement__in=[Arrangement.RETAINED, Arrangement.RECEIVED])
+        .values("item__code").distinct().count()
+    )
+    figures.append(_fig("000", f"市区职权边界：明确由区级行使 / exercised by districts ({HARBIN_BOUNDARY_DAY})", 287,
+                        district_codes))
+
+    batches = {t.batch for t in devolutions.select_related("batch").filter(batch__isnull=False)}
+    posts = sum(row["posts"] for batch in batches for row in staff_posts_moved(batch)
+                if row["giver__code"] == city.code)
+    figures.append(_fig("000", "编随事走：市级编制划转至区 / staff posts moved city → districts", 113, posts))
+
+    pilot_streets = Government.objects.filter(
+        tier=Tier.TOWNSHIP, parent__tags__slug="pilot", path__startswith=city.path
+    ).order_by("code")
+    sizes = sorted({len(power_list(street, HARBIN_BOUNDARY_DAY)) for street in pilot_streets})
+    computed = "/".join(str(s) for s in sizes) or "-"
+    figures.append(Figure("000", f"试点区街道办事处行政权力清单 / street power list ({len(pilot_streets)} pilot streets)",
+                          "54", computed, sizes == [54]))
+    figures.append(Figure("000", "第三方评估满意度 / satisfaction", "84.92%", "-", None, "evaluation issue"))
+    return figures
+
+
+# ------------------------------------------------------------------------------------------------
+# 001 Harbin 大处室
+# ------------------------------------------------------------------------------------------------
+
+
+def jianwei_figures() -> list[Figure]:
+    city = _gov("哈尔滨市")
+    jianwei = Department.objects.filter(government=city, name__contains="城乡建设委员会").first()
+    if jianwei is None:
+        raise MissingCase("市建委")
+    rows = Exercise.objects.filter(in_force_q(HARBIN_DIVISIONS_DAY), government=city, item__department=jianwei)
+    assigned = rows.filter(item__division__isnull=False)
+    modules = assigned.values("item__division__module").distinct().count()
+    approval_divisions = (
+        assigned.filter(item__category=Category.LICENSING).values("item__division").distinct().count()
+    )
+    unassigned = rows.filter(item__division__isnull=True).count()
+    return [
+        _fig("001", "市建委权责清单事项均分解到处室 / 市建委 items assigned to divisions", 339,
+             assigned.count() if not unassigned else f"{assigned.count()} (+{unassigned} unassigned)"),
+        _fig("001", "职能模块 / modules", 5, modules),
+        _fig("001", "行政审批事项集中的处室数 / divisions holding all approvals", 1, approval_divisions),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------
+# 002 Weifang Kuiwen 扩权强街
+# ------------------------------------------------------------------------------------------------
+
+
+def _first_version(item: PowerItem) -> PowerItem:
+    while True:
+        previous = PowerItem.objects.filter(replaced_by=item).first()
+        if previous is None:
+            return item
+        item = previous
+
+
+def kuiwen_figures() -> list[Figure]:
+    district = _gov("奎文区")
+    dayu = _gov("大虞街道", district)
+    devolutions = Transfer.objects.filter(kind=TransferKind.DEVOLVE, state=EFFECTIVE, giver=district, receiver=dayu)
+    items = devolutions.values("item").distinct().count()
+    batches = devolutions.values("batch").distinct().count()
+    received = Exercise.objects.filter(
+        in_force_q(KUIWEN_DAY), government=dayu, role=Role.RECEIVER, source__government=district
+    )
+    in_force = received.count()
+    fields = received.values("item__field").distinct().count()
+    own = [r for r in power_list(dayu, KUIWEN_DAY) if r["role"] == Role.HOLDER]
+    responsibilities = sum(
+        len(resp) for resp in PowerItem.objects.filter(pk__in=[r["item_id"] for r in own])
+        .values_list("responsibilities", flat=True)
+    )
+    timing = []
+    for row in received.filter(item__name__in=TIMING_ITEMS) \
+            .select_related("item").order_by("item__name"):
+        first = _first_version(row.item)
+        timing.append(f"{row.item.name} {first.promised_days}→{row.item.promised_days}")
+    return [
+        _fig("002", "两批下放大虞街道的区级权力事项 / devolved to Dayu street in 2 batches", "128 in 2 batches",
+             f"{items} in {batches} batches"),
+        _fig("002", f"取消、调整后仍下放并有效 / still devolved and in force ({KUIWEN_DAY})", "66 in 16 fields",
+             f"{in_force} in {fields} fields"),
+        _fig("002", "大虞街道权力清单 / 责任清单 / own power items / responsibility items", "64 / 94",
+             f"{len(own)} / {responsibilities}"),
+        Figure("002", "林木采伐、建筑报批办理时限（工作日）/ processing time", "5→2", "; ".join(timing) or "-",
+               bool(timing) and all(t.endswith(" 5→2") for t in timing)),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------
+# 003 Linyi Lanshan 1+X
+# ------------------------------------------------------------------------------------------------
+
+
+def lanshan_figures() -> list[Figure]:
+    lanshan = _gov("兰山区")
+    rows = power_list(lanshan, LANSHAN_DAY)
+    core = sum(1 for r in rows if r["arrangement"] == Arrangement.RETAINED and r["item__is_core"])
+    devolved = sum(1 for r in rows if r["arrangement"] == Arrangement.DEVOLVED_OUT)
+    shared = Exercise.objects.filter(in_force_q(LANSHAN_DAY), shared_by=lanshan, role__in=SHARED_ROLES)
+    shared_items = shared.values("item").distinct().count()
+    well_formed = sum(
+        1 for r in shared.values("item").annotate(leads=Count("id", filter=Q(role=Role.LEAD)))
+        if r["leads"] == 1
+    )
+    units = subtree(lanshan, include_self=False).exclude(assessment_type="")
+    return [
+        _fig("003", "区级统筹的核心事权 / core powers kept at district level", 10, core),
+        _fig("003", "区镇共有事权（各有一个主体责任方）/ shared powers (one lead each)", 18,
+             shared_items if well_formed == shared_items else f"{shared_items} ({well_formed} with one lead)"),
+        _fig("003", "下沉镇街的事权 / devolved to towns and streets", 54, devolved),
+        _fig("003", "差异化考核主体与类型 / assessed units in types", "12 in 3 types",
+             f"{units.count()} in {units.values('assessment_type').distinct().count()} types"),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------
+# 004 Hubei 经济发达镇
+# ------------------------------------------------------------------------------------------------
+
+
+def hubei_figures() -> list[Figure]:
+    hubei = _gov("湖北省")
+    towns = subtree(hubei).filter(tier=Tier.TOWNSHIP, tags__slug="pilot").distinct()
+    national = towns.filter(tags__slug="national-pilot").count()
+    merged = sum(1 for aliases in towns.values_list("aliases", flat=True) if aliases)
+    devolutions = Transfer.objects.filter(kind=TransferKind.DEVOLVE, state=EFFECTIVE, receiver__in=towns)
+    first_dates = dict(devolutions.values("receiver").annotate(first=Min("effective_on")).values_list("receiver", "first"))
+    first_batch_total = 0
+    for receiver, day in first_dates.items():
+        first_batch_total += devolutions.filter(receiver=receiver, effective_on=day).values("item").distinct().count()
+
+    county = _gov("黄梅县", hubei)
+    xiaochi = _gov("小池镇", county)
+    first_day = first_dates.get(xiaochi.pk)
+    rounds = (
+        Transfer.objects.filter(state=EFFECTIVE, giver=county, batch__round_no__isnull=False)
+        .filter(Q(receiver=xiaochi) | Q(item__exercises__government=xiaochi))
+        .values("batch").distinct()
+    )
+    round_dates = sorted(Transfer.objects.filter(batch__in=rounds).values_list("effective_on", flat=True).distinct())
+    n_rounds = rounds.count()
+    before = len(power_list(xiaochi, first_day)) if first_day else 0
+    after = len(power_list(xiaochi, round_dates[-1])) if round_dates else before
+    return [
+        _fig("004", "经济发达镇行政管理体制改革试点镇 / pilot towns (national + provincial)", "33 (2 + 31)",
+             f"{towns.count()} ({national} + {towns.count() - national})"),
+        _fig("004", "镇区合一（试点镇兼开发区）/ towns merged with a development zone", 11, merged),
+        _fig("004", "第一批扩权事项合计 / powers devolved in each town's first batch", 1977, first_batch_total),
+        _fig("004", "黄梅县下放小池镇：首批 → 三轮调整后 / Xiaochi: first batch → after the rounds",
+             "166 → 120 over 3 rounds", f"{before} → {after} over {n_rounds} rounds"),
+    ]
+
+
+CASES = (
+    ("000", harbin_figures), ("001", jianwei_figures), ("002", kuiwen_figures), ("003", lanshan_figures),
+    ("004", hubei_figures),
+)
+
+
+def compute_figures() -> list[Figure]:
+    """Every figure, in source order. A case whose governments are missing gives one failing row."""
+    figures: list[Figure] = []
+    for source, compute in CASES:
+        try:
+            figures.extend(compute())
+        except MissingCase as exc:
+            figures.append(Figure(source, f"案例数据缺失 / case data missing: {exc}", "-", "-", False))
+    return figures
