@@ -238,3 +238,17 @@ def test_item_with_sub_items_cannot_become_a_sub_item(tree, make_item):
         services.update_item(main, parent=other)
     main.refresh_from_db()
     assert main.parent is None
+
+
+def test_no_sub_item_under_a_cancelled_or_adjusted_item(tree, make_item):
+    """A cancelled main item has taken its sub-items with it; a new one under it would outlive it."""
+    cancelled = make_item()
+    services.cancel(item=cancelled, effective_on=D(2030, 1, 1))  # even a cancellation still to come
+    with refused(Conflict, "parent_closed"):
+        new(tree, code="SUB1", parent=cancelled)
+    adjusted = make_item()
+    services.adjust(item=adjusted, changes={"name": "新"}, effective_on=D(2020, 1, 1))
+    with refused(Conflict, "parent_closed"):
+        new(tree, code="SUB2", parent=adjusted)
+    adjusted.refresh_from_db()
+    assert new(tree, code="SUB3", parent=adjusted.replaced_by).parent == adjusted.replaced_by

@@ -139,6 +139,12 @@ def _check_item(item: PowerItem) -> None:
             raise RuleViolation("nested_sub_item", "子项下不能再设子项。", "A sub-item cannot have sub-items.")
         if item.pk and item.parent_id == item.pk:
             raise RuleViolation("self_parent", "事项不能是自己的子项。", "An item cannot be its own sub-item.")
+        if PowerItem.objects.filter(pk=item.parent_id).filter(
+            Q(cancelled_on__isnull=False) | Q(replaced_on__isnull=False)
+        ).exists():  # read from the database: the caller's copy of the parent may be stale
+            raise Conflict("parent_closed", "所属主项已取消或已调整，请选择现行的主项。",
+                           "The main item is cancelled or adjusted; choose the current one.",
+                           parent=item.parent_id)
         if item.pk and PowerItem.objects.filter(parent_id=item.pk).exists():
             raise RuleViolation("nested_sub_item", "有子项的事项不能再作为子项。",
                                 "An item that has sub-items cannot itself be a sub-item.")
