@@ -84,9 +84,13 @@ def test_counts_by_arrangement(tree, scene, django_assert_num_queries):
     }
 
 
-def test_counts_unknown_grouping(tree):
-    with pytest.raises(KeyError):
+def test_counts_unknown_grouping_is_a_clear_error(tree):
+    from powerlists.services import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
         counts(tree.city, DAY, by="colour")
+    assert refused.value.code == "invalid_grouping" and refused.value.status == 400
+    assert "tier" in refused.value.message("en")
 
 
 # --- tree -----------------------------------------------------------------------------------------

@@ -7,8 +7,16 @@ from django.db.models import Count
 from django.utils import timezone
 
 from ..models import Exercise, Government, in_force_q
+from ..services.errors import InvalidInput
 from .lists import arrangement_expression
 from .tree import within_q
+
+GROUPINGS = {
+    "tier": "government__tier",
+    "category": "item__category",
+    "field": "item__field",
+    "arrangement": "arrangement",
+}
 
 
 def _base(government: Government, day: datetime.date):
@@ -19,12 +27,10 @@ def counts(government: Government, day: datetime.date | None = None, by: str = "
     """Exercises in force in ``government``'s subtree on ``day``, grouped ``by`` tier, category, field
     or arrangement; each group gives the number of exercises and of distinct items. One query."""
     day = day or timezone.localdate()
-    column = {
-        "tier": "government__tier",
-        "category": "item__category",
-        "field": "item__field",
-        "arrangement": "arrangement",
-    }[by]
+    column = GROUPINGS.get(by)
+    if column is None:
+        raise InvalidInput("invalid_grouping", "统计维度无效，应为：" + "、".join(GROUPINGS),
+                           "Unknown grouping; use one of: " + ", ".join(GROUPINGS), by=by)
     qs = _base(government, day)
     if by == "arrangement":
         qs = qs.annotate(arrangement=arrangement_expression(day))

@@ -5,6 +5,7 @@ import datetime
 
 from django.db import transaction
 
+from .. import policy
 from ..models import Batch, BatchState, Government
 from .audit import record, snapshot
 from .errors import InvalidInput
@@ -36,6 +37,12 @@ def create_batch(
         raise InvalidInput("invalid_state", "批次状态无效。", "Unknown batch state.")
     if round_no is not None and (not isinstance(round_no, int) or round_no < 1):
         raise InvalidInput("invalid_round", "轮次必须是正整数。", "A round is a positive whole number.")
+    if actor is not None:
+        # A draft is an editor's proposal; a batch recorded as already issued is a correction.
+        if state == BatchState.DRAFT:
+            policy.require(actor, "batch.create", Batch(issuer=issuer))
+        else:
+            policy.require(actor, "list.correct", issuer)
     batch = Batch(issuer=issuer, title=title, number=(number or "").strip(), issued_on=issued_on,
                   effective_on=effective_on, round_no=round_no, state=state)
     with transaction.atomic():

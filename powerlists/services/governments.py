@@ -5,6 +5,7 @@ import re
 
 from django.db import IntegrityError, transaction
 
+from .. import policy
 from ..models import AssessmentType, Department, DepartmentKind, Division, Government, Tag, Tier
 from ..models.governments import PATH_SEPARATOR
 from .audit import record, snapshot
@@ -78,6 +79,8 @@ def create_government(
             "tier_not_below_parent", "下级政府的层级必须低于上级。",
             "A government's tier must be below its parent's.", tier=tier, parent_tier=parent.tier,
         )
+    if actor is not None:
+        policy.require(actor, "list.correct", parent)
     aliases = _clean_aliases(aliases)
     path = (parent.path if parent else PATH_SEPARATOR) + code + PATH_SEPARATOR
     government = Government(
@@ -113,6 +116,8 @@ def update_government(government: Government, *, actor=None, actor_name: str = "
         )
     with transaction.atomic():
         government = Government.objects.select_for_update().get(pk=government.pk)
+        if actor is not None:
+            policy.require(actor, "list.correct", government)
         before = snapshot(government)
         before["tags"] = sorted(government.tags.values_list("slug", flat=True))
         if "name" in changes:
@@ -172,6 +177,8 @@ def create_department(
         raise RuleViolation(
             "upper_only_for_stationed", "只有派驻机构才有派出部门。", "Only a stationed agency has an upper department."
         )
+    if actor is not None:
+        policy.require(actor, "list.correct", government)
     department = Department(government=government, name=name, kind=kind, code=code, upper_department=upper_department)
     try:
         with transaction.atomic():
@@ -193,7 +200,11 @@ def update_department(department: Department, *, actor=None, actor_name: str = "
                            "These fields cannot be changed: " + ", ".join(sorted(unknown)), fields=sorted(unknown))
     try:
         with transaction.atomic():
-            department = Department.objects.select_for_update().get(pk=department.pk)
+            department = Department.objects.select_for_update(of=("self",)).select_related("government").get(
+                pk=department.pk
+            )
+            if actor is not None:
+                policy.require(actor, "list.correct", department.government)
             before = snapshot(department)
             if "name" in changes:
                 name = (changes["name"] or "").strip()
@@ -218,6 +229,8 @@ def create_division(
     name = (name or "").strip()
     if not name:
         raise InvalidInput("name_required", "请填写名称。", "A name is required.")
+    if actor is not None:
+        policy.require(actor, "list.correct", department.government)
     division = Division(department=department, name=name, module=(module or "").strip())
     try:
         with transaction.atomic():
@@ -238,7 +251,12 @@ def update_division(division: Division, *, actor=None, actor_name: str = "", rea
                            "These fields cannot be changed: " + ", ".join(sorted(unknown)), fields=sorted(unknown))
     try:
         with transaction.atomic():
-            division = Division.objects.select_for_update(of=("self",)).select_related("department").get(pk=division.pk)
+            division = (
+                Division.objects.select_for_update(of=("self",)).select_related("department__government")
+                .get(pk=division.pk)
+            )
+            if actor is not None:
+                policy.require(actor, "list.correct", division.department.government)
             before = snapshot(division)
             if "name" in changes:
                 name = (changes["name"] or "").strip()

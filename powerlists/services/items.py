@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .. import policy
 from ..models import Category, Department, Division, Exercise, Government, PowerItem, Role, Tier
 from .audit import record, snapshot
 from .errors import Conflict, InvalidInput, RuleViolation
@@ -180,6 +181,8 @@ def create_item(
     **values,
 ) -> PowerItem:
     """Add an item to ``government``'s catalogue; with ``holder_from`` the government exercises it from that date."""
+    if actor is not None:
+        policy.require(actor, "item.create", government)
     values.setdefault("category", "")
     values.setdefault("code", "")
     values.setdefault("name", "")
@@ -215,7 +218,9 @@ def update_item(
     """Correct an item's fields. With ``expected_version`` a stale edit is refused (409) and nothing written."""
     try:
         with transaction.atomic():
-            current = PowerItem.objects.select_for_update().get(pk=item.pk)
+            current = PowerItem.objects.select_for_update(of=("self",)).select_related("government").get(pk=item.pk)
+            if actor is not None:
+                policy.require(actor, "item.edit", current.government)
             if expected_version is not None and current.version != expected_version:
                 raise Conflict("stale_version", "该事项已被他人修改，请刷新后重试。",
                                "Someone else changed this item; reload and try again.",
@@ -252,7 +257,9 @@ def establish_holding(
 ) -> Exercise:
     """Record that the item's own government exercises it from ``valid_from`` (an item entered without one)."""
     with transaction.atomic():
-        item = PowerItem.objects.select_for_update().get(pk=item.pk)
+        item = PowerItem.objects.select_for_update(of=("self",)).select_related("government").get(pk=item.pk)
+        if actor is not None:
+            policy.require(actor, "list.correct", item.government)
         if item.cancelled_on or item.replaced_on:
             raise Conflict("item_closed", "已取消或已调整的事项不能再设行使。",
                            "A cancelled or adjusted item cannot be given a holder.")

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from .. import policy
 from ..models import (
     Batch,
     Department,
@@ -365,6 +366,11 @@ def _plan_adjust(t: Transfer, item: PowerItem) -> Plan:
         lowest_tier=item.lowest_tier, is_core=item.is_core,
     )
     apply_item_values(new_item, changes)
+    if new_item.code != item.code and PowerItem.objects.filter(
+        government=item.government, code=new_item.code, replaced_on__isnull=True
+    ).exists():
+        raise Conflict("item_code_taken", "该政府的清单中已有此事项编码。",
+                       "This government's list already has an item with that code.", code=new_item.code)
     _check_no_scheduled_rows(item, day)
     rows = _open_rows_of(item)
     _check_can_close(rows, day)
@@ -504,6 +510,12 @@ def apply_transfer(
 
 
 def _new_transfer(kind, *, item, giver, effective_on, batch, actor, reason, origin, **fields) -> Transfer:
+    """A transfer that takes effect at once: an administrator's audited correction.
+
+    With ``actor`` None the caller is the system itself (the seed loader, a command run by an operator).
+    """
+    if actor is not None:
+        policy.require(actor, "list.correct", giver)
     if batch is not None:
         if effective_on is None:
             effective_on = batch.effective_on

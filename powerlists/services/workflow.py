@@ -526,8 +526,7 @@ def create_batch(*, actor, issuer: Government, title: str, effective_on: datetim
     """An editor of the issuing government opens a draft batch for a document."""
     from .batches import create_batch as _create
 
-    probe = Batch(issuer=issuer)
-    policy.require(actor, "batch.create", probe)
+    policy.require(actor, "batch.create", Batch(issuer=issuer))
     batch = _create(issuer=issuer, title=title, effective_on=effective_on, number=number, issued_on=issued_on,
                     round_no=round_no, state=BatchState.DRAFT, actor=actor, reason=reason)
     Batch.objects.filter(pk=batch.pk).update(created_by=actor)
