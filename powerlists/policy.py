@@ -164,9 +164,18 @@ def _edit(user, transfer: Transfer):
 
 
 def _withdraw(user, transfer: Transfer):
-    if transfer.created_by_id == user.pk or has_role(user, ADMINISTRATOR, proposing_side(transfer)):
+    side = proposing_side(transfer)
+    if has_role(user, ADMINISTRATOR, side):
         return
-    _deny("author_only", "只有提出人可以撤回该提议。", "Only its author can withdraw a proposal.")
+    if transfer.created_by_id != user.pk:
+        _deny("author_only", "只有提出人可以撤回该提议。", "Only its author can withdraw a proposal.")
+    if not has_role(user, EDITOR, side):  # an author who has since lost the role
+        _deny_role()
+
+
+def require_not_maker(user, transfer: Transfer) -> None:
+    """Raise :class:`Forbidden` when ``user`` created or edited ``transfer`` (maker-checker)."""
+    _not_maker(user, transfer)
 
 
 def _not_maker(user, transfer: Transfer):
@@ -185,6 +194,9 @@ def _decide_as_receiver(user, transfer: Transfer):
     if not any(has_role(user, REVIEWER, g) for g in accepting_governments(transfer)):
         _deny_role()
     _not_maker(user, transfer)
+    if transfer.giver_decided_by_id and transfer.giver_decided_by_id == user.pk:
+        _deny("one_person_both_sides", "同一人不能既代表放出方批准又代表承接方确认。",
+              "One person cannot both approve for the giving side and accept for the receiving side.")
 
 
 def _batch_role(role):

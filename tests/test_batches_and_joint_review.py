@@ -153,3 +153,22 @@ def test_joint_review_shows_both_sides_and_the_catalogue(people, tree, make_item
     assert [r["item__name"] for r in review.undecided] == ["户外广告设置审批"]
     assert queries.joint_review(tree.city, tree.district2).offered == []
     assert len(queries.joint_review(tree.city, tree.city, include_subtree=True).offered) == 2
+
+
+def test_receiver_accepts_its_share_of_a_batch_in_one_action(people, tree, make_item, batch):
+    mine = [proposal(people, tree, make_item(), batch=batch) for _ in range(3)]
+    theirs = proposal(people, tree, make_item(), receiver=tree.district2, batch=batch)
+    workflow.approve_batch(batch, actor=people.city_reviewer)
+    with pytest.raises(Forbidden):
+        workflow.accept_in_batch(batch, actor=people.district_reviewer, government=tree.district2,
+                                 receiving_department=tree.district_dept)
+    with pytest.raises(InvalidInput):
+        workflow.accept_in_batch(batch, actor=people.district_reviewer, government=tree.district)
+    accepted = workflow.accept_in_batch(batch, actor=people.district_reviewer, government=tree.district,
+                                        receiving_department=tree.district_dept, comment="对接会确认")
+    assert sorted(t.pk for t in accepted) == sorted(t.pk for t in mine)
+    assert {Transfer.objects.get(pk=t.pk).state for t in mine} == {TransferState.ACCEPTED}
+    assert Transfer.objects.get(pk=theirs.pk).state == TransferState.APPROVED
+    with pytest.raises(Conflict):
+        workflow.accept_in_batch(batch, actor=people.district_reviewer, government=tree.district,
+                                 receiving_department=tree.district_dept)

@@ -454,17 +454,10 @@ SERVICES = {
     "batch.effect": _effect_batch,
 }
 
-ANONYMOUS_PROPOSAL = pytest.mark.xfail(
-    strict=True, raises=ValueError,
-    reason="workflow.propose builds Transfer(created_by=actor) before asking the policy, so an anonymous "
-           "actor gets Django's ValueError (a 500) instead of Forbidden login_required (403)")
-
-
 def _service_cells():
     for label in SERVICE_LABELS:
         for who in COLUMNS:
-            marks = [ANONYMOUS_PROPOSAL] if who == "anonymous" and label.startswith("transfer.propose") else []
-            yield pytest.param(label, who, marks=marks, id=f"{label}-{who}")
+            yield pytest.param(label, who, id=f"{label}-{who}")
 
 
 def test_every_service_action_is_in_the_matrix():
@@ -618,10 +611,6 @@ def test_maker_checker_on_approve_batch(w, django_user_model, kind, how):
     assert {fresh(x).state for x in (t, w.in_batch_draft)} == {TransferState.APPROVED}
 
 
-@pytest.mark.xfail(
-    strict=True, raises=pytest.fail.Exception,
-    reason="reject_batch asks only batch.reject of the issuer: a reviewer who created or edited a submitted "
-           "proposal in the batch rejects it by rejecting the batch, with no maker-checker check")
 @pytest.mark.parametrize("kind", MAKERS)
 def test_maker_checker_on_reject_batch(w, django_user_model, kind):
     maker = _maker(w, django_user_model, kind)

@@ -194,3 +194,28 @@ def test_shared_arrangement_needs_every_party(people, tree, make_item):
     shares = sorted((r["arrangement"], r["fiscal_share"]) for r in
                     queries.power_list(tree.street, D(2019, 6, 1)) + queries.power_list(tree.district, D(2019, 6, 1)))
     assert [(a, int(s)) for a, s in shares] == [("shared_lead", 60), ("shared_support", 40)]
+
+
+def test_one_person_cannot_confirm_both_sides(people, tree, item):
+    t = offer(people, tree, item)
+    workflow.submit(t, actor=people.city_editor)
+    workflow.approve(t, actor=people.administrator)  # an administrator of the whole province
+    with pytest.raises(Forbidden) as refused:
+        workflow.accept(t, actor=people.administrator, receiving_department=tree.district_dept)
+    assert refused.value.code == "one_person_both_sides"
+    assert Transfer.objects.get(pk=t.pk).state == TransferState.APPROVED
+    workflow.accept(t, actor=people.district_reviewer, receiving_department=tree.district_dept)
+
+
+def test_an_author_who_lost_the_role_cannot_withdraw(people, tree, item):
+    from accounts.models import Membership
+    from powerlists.policy import forget
+
+    t = offer(people, tree, item)
+    Membership.objects.filter(user=people.city_editor).delete()
+    forget(people.city_editor)
+    with pytest.raises(Forbidden):
+        workflow.withdraw(t, actor=people.city_editor)
+    assert Transfer.objects.get(pk=t.pk).state == TransferState.DRAFT
+    workflow.withdraw(t, actor=people.administrator)
+    assert Transfer.objects.get(pk=t.pk).state == TransferState.WITHDRAWN

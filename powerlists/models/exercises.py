@@ -67,7 +67,7 @@ class Exercise(models.Model):
     objects = ExerciseQuerySet.as_manager()
 
     class Meta:
-        ordering = ["government_id", "item_id", "valid_from"]
+        ordering = ["id"]
         verbose_name = _("行使记录")
         verbose_name_plural = _("行使记录")
         constraints = [

@@ -183,7 +183,15 @@ def _plan_devolve(t: Transfer, item: PowerItem) -> Plan:
     _check_territory(receiver, giver, strict=True, code="receiver_outside_territory")
     _check_lowest_tier(item, receiver)
     _check_department(t.receiving_department, receiver)
-    source = _row_in_force(item, giver, day)
+    # One query reads every row the rules below need: the giver's and the receiver's rows, and the
+    # shares the giver set up, that are in force on the day or later.
+    rows = list(
+        Exercise.objects.filter(item=item)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        .filter(Q(government_id__in=[giver.pk, receiver.pk]) | Q(shared_by_id=giver.pk))
+        .order_by()
+    )
+    source = next((r for r in rows if r.government_id == giver.pk and r.valid_from <= day), None)
     if source is None:
         raise TransferError("giver_not_exercising", f"{giver.name}在{day}并不行使该事项，不能下放。",
                             f"{giver.name} does not exercise this item on {day}, so it cannot devolve it.",
@@ -194,10 +202,10 @@ def _plan_devolve(t: Transfer, item: PowerItem) -> Plan:
         raise Conflict("giver_exercise_ends", f"{giver.name}对该事项的行使将于{source.valid_to}结束，不能再下放。",
                        f"{giver.name}'s exercise of this item ends on {source.valid_to}; it cannot devolve it.",
                        ends=source.valid_to)
-    if source.role == Role.HOLDER and _shared_rows(item, giver, day):
+    if source.role == Role.HOLDER and any(r.shared_by_id == giver.pk and r.role in SHARED_ROLES for r in rows):
         raise TransferError("item_is_shared", "该事项已设为共有事权，请先结束共有安排。",
                             "This item is shared; end the shared arrangement first.")
-    existing = _rows_from(item, receiver, day).first()
+    existing = next((r for r in rows if r.government_id == receiver.pk), None)
     if existing is not None:
         raise TransferError("receiver_already_exercises", f"{receiver.name}已在行使或将行使该事项。",
                             f"{receiver.name} already exercises this item (or will).",

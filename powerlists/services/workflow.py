@@ -142,9 +142,9 @@ def propose(
         kind=kind, item=item, giver=giver, receiver=receiver, origin=origin, method=method or "",
         receiving_department=receiving_department, staff_posts=staff_posts, reason=reason or "",
         changes=changes or {}, effective_on=effective_on, batch=batch, state=TransferState.DRAFT,
-        created_by=actor,
     )
     policy.require(actor, "transfer.propose", transfer)
+    transfer.created_by = actor
     if batch is not None:
         _check_batch_open(batch)
         _check_in_batch_territory(transfer, batch)
@@ -455,6 +455,43 @@ def approve_batch(batch: Batch, *, actor, comment: str = "") -> Batch:
     return batch
 
 
+def accept_in_batch(
+    batch: Batch,
+    *,
+    actor,
+    government: Government,
+    receiving_department: Department | None = None,
+    comment: str = "",
+) -> list[Transfer]:
+    """The receiving side's reviewer accepts, in one action, every approved devolution of a batch to
+    ``government`` (the outcome of a joint review). Each keeps its receiving unit if it names one, else
+    takes ``receiving_department``; each is checked under maker-checker. All or none."""
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch.pk)
+        transfers = [t for t in _batch_transfers(batch)
+                     if t.receiver_id == government.pk and t.kind == TransferKind.DEVOLVE
+                     and t.state == TransferState.APPROVED]
+        if not transfers:
+            raise Conflict("nothing_to_accept", "该批次中没有等待该政府确认的下放。",
+                           "No devolution in this batch waits for this government's acceptance.")
+        now = timezone.now()
+        for t in transfers:
+            policy.require(actor, "transfer.accept", t)
+            department = t.receiving_department or receiving_department
+            if department is None:
+                raise InvalidInput("receiving_unit_required", "承接方确认时必须指定承接单位。",
+                                   "Accepting a devolution names the receiving unit.", transfer=t.pk)
+            if department.government_id != government.pk:
+                raise TransferError("department_not_of_receiver", f"承接单位必须是{government.name}的部门。",
+                                    f"The receiving unit must be a department of {government.name}.")
+            t.receiving_department = department
+            t.receiver_decision = Decision.APPROVED
+            t.receiver_decided_by, t.receiver_decided_at = actor, now
+            t.state = TransferState.ACCEPTED
+            _step(t, "accept", actor, TransferState.APPROVED, comment, {"receiving_department": department.pk})
+    return transfers
+
+
 def reject_batch(batch: Batch, *, actor, reason: str) -> Batch:
     """Reject a whole batch: every open proposal in it is rejected with the reason."""
     reason = (reason or "").strip()
@@ -467,7 +504,11 @@ def reject_batch(batch: Batch, *, actor, reason: str) -> Batch:
             raise Conflict("batch_closed", "该批次已生效或已驳回。", "This batch has taken effect or been rejected.",
                            state=batch.state)
         rejected = []
-        for t in _batch_transfers(batch):
+        transfers = _batch_transfers(batch)
+        for t in transfers:
+            if t.state in OPEN_STATES and policy.is_maker(actor, t):
+                policy.require_not_maker(actor, t)
+        for t in transfers:
             if t.state in OPEN_STATES:
                 before = t.state
                 t.state = TransferState.REJECTED
@@ -535,6 +576,6 @@ def create_batch(*, actor, issuer: Government, title: str, effective_on: datetim
 
 
 __all__ = [
-    "Decimal", "accept", "add_to_batch", "approve", "approve_batch", "create_batch", "edit", "effect_batch",
+    "Decimal", "accept", "accept_in_batch", "add_to_batch", "approve", "approve_batch", "create_batch", "edit", "effect_batch",
     "propose", "reject", "reject_batch", "return_for_changes", "submit", "withdraw",
 ]
