@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class User(AbstractUser):
@@ -10,7 +11,7 @@ class User(AbstractUser):
 
     class Meta:
         verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
 
     def __str__(self):
         return self.display_name or self.username
@@ -35,7 +36,7 @@ class Membership(models.Model):
 
     class Meta:
         verbose_name = _("角色授权")
-        verbose_name_plural = _("角色授权")
+        verbose_name_plural = pgettext_lazy("plural", "角色授权")
         constraints = [
             models.UniqueConstraint(fields=["user", "government", "role"], name="membership_unique_role"),
         ]

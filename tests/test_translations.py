@@ -24,6 +24,7 @@ KEY_LABELS = [
     (lambda: Role.LEAD.label, "共有事权·主体责任", "Shared power · lead responsibility"),
     (lambda: Role.SUPPORT.label, "共有事权·配合责任", "Shared power · support responsibility"),
     (lambda: PowerItem._meta.verbose_name, "权力事项", "Power item"),
+    (lambda: PowerItem._meta.verbose_name_plural, "权力事项", "Power items"),
 ]
 
 
@@ -59,7 +60,10 @@ def _po_messages(path: Path) -> list[tuple[str, str, list[str]]]:
 
     def flush():
         if current is not None and "msgid" in current:
-            entries.append((current["msgid"], current.get("msgstr", ""), current["flags"]))
+            msgid = current["msgid"]
+            if "msgctxt" in current:  # gettext keys a message with a context as "context\x04msgid"
+                msgid = current["msgctxt"] + "\x04" + msgid
+            entries.append((msgid, current.get("msgstr", ""), current["flags"]))
 
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
@@ -75,7 +79,7 @@ def _po_messages(path: Path) -> list[tuple[str, str, list[str]]]:
             continue
         elif line.startswith(("msgid ", "msgstr ", "msgctxt ", "msgid_plural ", "msgstr[")):
             keyword, rest = line.split(" ", 1)
-            if keyword == "msgid" and current is not None and "msgid" in current:
+            if keyword in ("msgid", "msgctxt") and current is not None and "msgid" in current:
                 flush()
                 current = None
             current = current or {"flags": []}
@@ -96,7 +100,13 @@ def test_every_message_is_translated_and_compiled():
 
     with open(LC_MESSAGES / "django.mo", "rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    stale = [msgid for msgid, msgstr, _ in messages if compiled.gettext(msgid) != msgstr]
+    def lookup(key: str) -> str:
+        if "\x04" in key:
+            context, msgid = key.split("\x04", 1)
+            return compiled.pgettext(context, msgid)
+        return compiled.gettext(key)
+
+    stale = [msgid for msgid, msgstr, _ in messages if lookup(msgid) != msgstr]
     assert not stale, "the .mo is out of date with the .po: run compilemessages"
 
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEvent(models.Model):
@@ -42,7 +43,7 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = _("审计事件")
-        verbose_name_plural = _("审计事件")
+        verbose_name_plural = pgettext_lazy("plural", "审计事件")
         indexes = [
             models.Index(fields=["item", "id"], name="audit_item"),
             models.Index(fields=["object_type", "object_id"], name="audit_object"),

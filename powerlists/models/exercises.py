@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import Method, Role
 
@@ -69,7 +70,7 @@ class Exercise(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name = _("行使记录")
-        verbose_name_plural = _("行使记录")
+        verbose_name_plural = pgettext_lazy("plural", "行使记录")
         constraints = [
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),

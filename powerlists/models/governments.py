@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import AssessmentType, DepartmentKind, Tier
 
@@ -15,7 +16,7 @@ class Tag(models.Model):
     class Meta:
         ordering = ["slug"]
         verbose_name = _("标签")
-        verbose_name_plural = _("标签")
+        verbose_name_plural = pgettext_lazy("plural", "标签")
 
     def __str__(self):
         return self.name
@@ -46,7 +47,7 @@ class Government(models.Model):
     class Meta:
         ordering = ["path"]
         verbose_name = _("政府")
-        verbose_name_plural = _("政府")
+        verbose_name_plural = pgettext_lazy("plural", "政府")
         constraints = [
             models.CheckConstraint(condition=models.Q(tier__gte=1, tier__lte=5), name="government_tier_range"),
             models.CheckConstraint(
@@ -90,7 +91,7 @@ class Department(models.Model):
     class Meta:
         ordering = ["government_id", "name"]
         verbose_name = _("部门")
-        verbose_name_plural = _("部门")
+        verbose_name_plural = pgettext_lazy("plural", "部门")
         constraints = [
             models.UniqueConstraint(fields=["government", "name"], name="department_unique_name"),
         ]
@@ -111,7 +112,7 @@ class Division(models.Model):
     class Meta:
         ordering = ["department_id", "module", "name"]
         verbose_name = _("处室")
-        verbose_name_plural = _("处室")
+        verbose_name_plural = pgettext_lazy("plural", "处室")
         constraints = [
             models.UniqueConstraint(fields=["department", "name"], name="division_unique_name"),
         ]

@@ -3,6 +3,7 @@ import datetime
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import Category, Tier
 
@@ -64,7 +65,7 @@ class PowerItem(models.Model):
     class Meta:
         ordering = ["government_id", "code"]
         verbose_name = _("权力事项")
-        verbose_name_plural = _("权力事项")
+        verbose_name_plural = pgettext_lazy("plural", "权力事项")
         constraints = [
             # A code names one current item per catalogue; an adjusted item's old version keeps its code.
             models.UniqueConstraint(

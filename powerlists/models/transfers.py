@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import BatchState, Decision, Method, Origin, Role, TransferKind, TransferState
 
@@ -33,7 +34,7 @@ class Batch(models.Model):
     class Meta:
         ordering = ["effective_on", "id"]
         verbose_name = _("批次")
-        verbose_name_plural = _("批次")
+        verbose_name_plural = pgettext_lazy("plural", "批次")
         constraints = [
             models.CheckConstraint(
                 condition=Q(issued_on__isnull=True) | Q(issued_on__lte=models.F("effective_on")),
@@ -105,7 +106,7 @@ class Transfer(models.Model):
     class Meta:
         ordering = ["-effective_on", "-id"]
         verbose_name = _("变更")
-        verbose_name_plural = _("变更")
+        verbose_name_plural = pgettext_lazy("plural", "变更")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="devolve") | Q(receiver__isnull=False), name="transfer_devolve_has_receiver"
@@ -148,7 +149,7 @@ class TransferParty(models.Model):
     class Meta:
         ordering = ["transfer_id", "role", "id"]
         verbose_name = _("共有方")
-        verbose_name_plural = _("共有方")
+        verbose_name_plural = pgettext_lazy("plural", "共有方")
         constraints = [
             models.UniqueConstraint(fields=["transfer", "government"], name="party_unique_government"),
             models.CheckConstraint(
