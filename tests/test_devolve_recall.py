@@ -267,10 +267,17 @@ def test_applying_effective_transfer_again_is_conflict(tree, make_item):
         services.apply_transfer(rejected)
 
 
-def test_draft_transfer_applied_later(tree, make_item):
+def test_saved_transfer_applies_only_once_confirmed_by_both_sides(tree, make_item):
     item = make_item()
     draft = Transfer.objects.create(kind="devolve", item=item, giver=tree.city, receiver=tree.district,
                                     effective_on=DAY, method=Method.DIRECT)
+    before = exercise_rows()
+    with pytest.raises(services.Conflict) as refused:
+        services.apply_transfer(draft, actor_name="审核员")
+    assert refused.value.code == "not_confirmed"
+    assert exercise_rows() == before
+    Transfer.objects.filter(pk=draft.pk).update(state=TransferState.ACCEPTED)
+    draft.refresh_from_db()
     mark = max_event_id()
     services.apply_transfer(draft, actor_name="审核员")
     draft.refresh_from_db()

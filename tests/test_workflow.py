@@ -219,3 +219,17 @@ def test_an_author_who_lost_the_role_cannot_withdraw(people, tree, item):
     assert Transfer.objects.get(pk=t.pk).state == TransferState.DRAFT
     workflow.withdraw(t, actor=people.administrator)
     assert Transfer.objects.get(pk=t.pk).state == TransferState.WITHDRAWN
+
+
+def test_a_proposal_takes_effect_only_once_confirmed(people, tree, item):
+    from powerlists.services import apply_transfer
+
+    t = offer(people, tree, item)
+    workflow.submit(t, actor=people.city_editor)
+    with pytest.raises(Conflict) as refused:
+        apply_transfer(Transfer.objects.get(pk=t.pk))
+    assert refused.value.code == "not_confirmed"
+    workflow.approve(t, actor=people.city_reviewer)
+    with pytest.raises(Conflict):
+        apply_transfer(Transfer.objects.get(pk=t.pk))  # still waits for the receiver
+    assert not Exercise.objects.filter(government=tree.district).exists()

@@ -481,6 +481,11 @@ def apply_transfer(
                 if current.state in (TransferState.REJECTED, TransferState.WITHDRAWN):
                     raise Conflict("transfer_closed", "已驳回或已撤回的变更不能生效。",
                                    "A rejected or withdrawn change cannot take effect.", state=current.state)
+                ready = TransferState.ACCEPTED if policy.needs_acceptance(current) else TransferState.APPROVED
+                if current.state != ready:
+                    raise Conflict("not_confirmed", "该提议尚未经各方确认，不能生效。",
+                                   "This proposal has not been confirmed by every side; it cannot take effect.",
+                                   state=current.state)
                 if parties is None and transfer.kind == TransferKind.SHARE:
                     parties = [Party(p.government, p.role, p.fiscal_share, p.department)
                                for p in transfer.parties.select_related("government", "department")]
