@@ -16,11 +16,12 @@ from .choices import (
 )
 from .exercises import Exercise, in_force_q
 from .governments import Department, Division, Government, Tag
+from .idempotency import IdempotencyRecord
 from .items import PowerItem
 from .transfers import Batch, Transfer, TransferParty
 
 __all__ = [
     "Arrangement", "AssessmentType", "AuditEvent", "Batch", "BatchState", "Category", "Decision", "Department",
-    "DepartmentKind", "Division", "Exercise", "Government", "Method", "Origin", "PowerItem", "Role", "Tag",
+    "DepartmentKind", "Division", "Exercise", "Government", "IdempotencyRecord", "Method", "Origin", "PowerItem", "Role", "Tag",
     "Tier", "Transfer", "TransferKind", "TransferParty", "TransferState", "in_force_q",
 ]

@@ -55,6 +55,7 @@ def make_event(
     item=None,
     transfer=None,
     batch=None,
+    object_id: str | None = None,
 ) -> AuditEvent:
     """An unsaved event (for bulk writes); :func:`record` saves one."""
     return AuditEvent(
@@ -62,7 +63,7 @@ def make_event(
         actor_name=actor_label(actor, actor_name),
         action=action,
         object_type=obj._meta.model_name,
-        object_id=str(obj.pk),
+        object_id=object_id if object_id is not None else str(obj.pk),
         government=government,
         item=item,
         transfer=transfer,

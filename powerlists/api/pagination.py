@@ -1,0 +1,8 @@
+"""Page-numbered lists; every list is ordered on a unique key last, so pages never repeat or skip a row."""
+from rest_framework.pagination import PageNumberPagination
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500

@@ -1,0 +1,16 @@
+"""Routes of /api/v1/. Each resource lives in powerlists/api/views/<resource>.py."""
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from .views.governments import GovernmentViewSet
+
+router = DefaultRouter()
+router.register("governments", GovernmentViewSet, basename="government")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]

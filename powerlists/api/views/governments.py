@@ -1,0 +1,186 @@
+"""Governments, their power lists on a date, and the difference between two dates."""
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import filters, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ...models import Arrangement, AssessmentType, Category, Government, Tier
+from ...queries import diff, list_queryset
+from ...queries.tree import path_prefix_q
+from ..concurrency import with_etag
+from ..params import as_of, choice_param, date_param, int_param
+
+
+class GovernmentSerializer(serializers.ModelSerializer):
+    parent = serializers.CharField(source="parent.code", read_only=True, allow_null=True, default=None)
+    tier_label = serializers.CharField(source="get_tier_display", read_only=True)
+    tags = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Government
+        fields = ["code", "name", "kind", "tier", "tier_label", "parent", "path", "depth", "aliases", "tags",
+                  "assessment_type"]
+
+    def get_tags(self, obj) -> list[str]:
+        return [t.slug for t in obj.tags.all()]
+
+
+class GovernmentFilter(django_filters.FilterSet):
+    tier = django_filters.TypedChoiceFilter(choices=Tier.choices, coerce=int)
+    parent = django_filters.CharFilter(field_name="parent__code", help_text="Code of the parent government.")
+    ancestor = django_filters.CharFilter(method="filter_ancestor",
+                                         help_text="Code of a government: those inside its territory (not itself).")
+    tag = django_filters.CharFilter(field_name="tags__slug", help_text="A tag such as `pilot`.")
+    assessment_type = django_filters.ChoiceFilter(choices=AssessmentType.choices)
+
+    class Meta:
+        model = Government
+        fields = ["tier", "parent", "ancestor", "tag", "assessment_type"]
+
+    def filter_ancestor(self, queryset, name, value):
+        ancestor = Government.objects.filter(code=value).only("path").first()
+        if ancestor is None:
+            return queryset.none()
+        return queryset.filter(path_prefix_q(ancestor.path)).exclude(code=value)
+
+
+class NameSearch(filters.SearchFilter):
+    """``?search=`` matches every word against the name, the aliases and the code."""
+
+    def filter_queryset(self, request, queryset, view):
+        terms = self.get_search_terms(request)
+        for term in terms:
+            queryset = queryset.filter(Q(search_text__icontains=term) | Q(code__startswith=term))
+        return queryset
+
+
+POWER_ROW = inline_serializer("PowerListRow", fields={
+    "item_id": serializers.IntegerField(),
+    "code": serializers.CharField(),
+    "name": serializers.CharField(),
+    "category": serializers.ChoiceField(choices=Category.choices),
+    "field": serializers.CharField(),
+    "legal_basis": serializers.CharField(),
+    "statutory_days": serializers.IntegerField(allow_null=True),
+    "promised_days": serializers.IntegerField(allow_null=True),
+    "lowest_tier": serializers.IntegerField(),
+    "is_core": serializers.BooleanField(),
+    "parent_item_id": serializers.IntegerField(allow_null=True),
+    "role": serializers.CharField(),
+    "arrangement": serializers.ChoiceField(choices=Arrangement.choices),
+    "method": serializers.CharField(),
+    "fiscal_share": serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True),
+    "department_id": serializers.IntegerField(allow_null=True),
+    "department": serializers.CharField(allow_null=True),
+    "division": serializers.CharField(allow_null=True),
+    "from_government": serializers.CharField(allow_null=True),
+    "shared_by": serializers.CharField(allow_null=True),
+    "valid_from": serializers.DateField(),
+    "valid_to": serializers.DateField(allow_null=True),
+    "exercise_id": serializers.IntegerField(),
+})
+
+
+def power_row(row: dict) -> dict:
+    """One row of a list as the API gives it: plain values, no per-object serializer overhead."""
+    share = row["fiscal_share"]
+    return {
+        "item_id": row["item_id"], "code": row["item__code"], "name": row["item__name"],
+        "category": row["item__category"], "field": row["item__field"], "legal_basis": row["item__legal_basis"],
+        "statutory_days": row["item__statutory_days"], "promised_days": row["item__promised_days"],
+        "lowest_tier": row["item__lowest_tier"], "is_core": row["item__is_core"],
+        "parent_item_id": row["item__parent_id"], "role": row["role"], "arrangement": row["arrangement"],
+        "method": row["method"], "fiscal_share": None if share is None else f"{share:.2f}",
+        "department_id": row["department_id"], "department": row["department__name"],
+        "division": row["division__name"], "from_government": row["source__government__code"],
+        "shared_by": row["shared_by__code"],
+        "valid_from": row["valid_from"].isoformat(),
+        "valid_to": row["valid_to"].isoformat() if row["valid_to"] else None, "exercise_id": row["id"],
+    }
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("as_of", OpenApiTypes.DATE, description="The date of the list (default today)."),
+    OpenApiParameter("category", str, enum=Category.values),
+    OpenApiParameter("field", str, description="领域, e.g. 市场监管"),
+    OpenApiParameter("arrangement", str, enum=Arrangement.values),
+    OpenApiParameter("department", int, description="Id of the exercising department or receiving unit."),
+    OpenApiParameter("search", str, description="Words matched against the item's name and code (Chinese works)."),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Governments", description="The government tree; filter and search it."),
+    retrieve=extend_schema(summary="One government, by code"),
+)
+class GovernmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Governments are public."""
+
+    serializer_class = GovernmentSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"[0-9A-Za-z_-]{1,20}"
+    filterset_class = GovernmentFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, NameSearch, filters.OrderingFilter]
+    search_fields = ["search_text"]
+    ordering_fields = ["code", "name", "tier", "path"]
+    ordering = ["path"]
+
+    def get_queryset(self):
+        return Government.objects.select_related("parent").prefetch_related("tags").order_by("path")
+
+    def retrieve(self, request, *args, **kwargs):
+        return with_etag(super().retrieve(request, *args, **kwargs))
+
+    def _government(self) -> Government:
+        """The government named in the URL, without the list's joins (one query)."""
+        return get_object_or_404(Government.objects.only("id", "code", "path", "tier", "name"),
+                                 code=self.kwargs["code"])
+
+    @extend_schema(summary="The government's power list on a date", parameters=LIST_PARAMETERS,
+                   responses=POWER_ROW)
+    @action(detail=True, methods=["get"])
+    def powers(self, request, code=None):
+        government = self._government()
+        rows = list_queryset(
+            government, as_of(request),
+            category=choice_param(request, "category", Category.values),
+            field=request.query_params.get("field") or None,
+            arrangement=choice_param(request, "arrangement", Arrangement.values),
+            department=int_param(request, "department"),
+            search=request.query_params.get("search") or None,
+        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response([power_row(r) for r in page])
+
+    @extend_schema(
+        summary="What changed in the government's list between two dates",
+        parameters=[OpenApiParameter("from", OpenApiTypes.DATE, required=True),
+                    OpenApiParameter("to", OpenApiTypes.DATE, description="Default today.")],
+        responses=inline_serializer("ListDiff", fields={
+            "government": serializers.CharField(), "from": serializers.DateField(), "to": serializers.DateField(),
+            "count_from": serializers.IntegerField(), "count_to": serializers.IntegerField(),
+            "unchanged": serializers.IntegerField(),
+            "added": POWER_ROW.__class__(many=True), "removed": POWER_ROW.__class__(many=True),
+            "changed": inline_serializer("ListDiffChange", many=True, fields={
+                "before": POWER_ROW.__class__(), "after": POWER_ROW.__class__()}),
+        }),
+    )
+    @action(detail=True, methods=["get"])
+    def diff(self, request, code=None):
+        government = self._government()
+        date_from = date_param(request, "from", required=True)
+        date_to = date_param(request, "to", default=as_of(request))
+        result = diff(government, date_from, date_to)
+        return Response({
+            "government": government.code, "from": date_from.isoformat(), "to": date_to.isoformat(),
+            "count_from": result.count_from, "count_to": result.count_to, "unchanged": result.unchanged,
+            "added": [power_row(r) for r in result.added],
+            "removed": [power_row(r) for r in result.removed],
+            "changed": [{"before": power_row(a), "after": power_row(b)} for a, b in result.changed],
+        })
