@@ -1,0 +1,226 @@
+"""Power items (权力事项): the catalogue, its corrections, and each item's audit history.
+
+Items are public. An editor of the item's government creates and corrects them through
+:mod:`powerlists.services.items`; a correction needs If-Match. The history shows an item's audit
+events newest first, leaving out the events of proposals the caller may not see, and people's names
+for anonymous callers.
+"""
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import filters, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ... import policy
+from ...models import AuditEvent, Category, Department, Division, Government, PowerItem, Tier, Transfer
+from ...services import create_item, update_item
+from ..concurrency import expected_version, with_etag
+from ..idempotency import idempotent
+from .transfers import (
+    ETAG_HEADER,
+    IDEMPOTENCY_KEY,
+    IF_MATCH_REQUIRED,
+    LOCATION_HEADER,
+    StableOrdering,
+    errors,
+    require_signed_in,
+    validated,
+    visible_transfers_q,
+)
+
+STATUSES = [("active", "现行"), ("cancelled", "已取消"), ("replaced", "已调整")]
+
+
+class PowerItemSerializer(serializers.ModelSerializer):
+    """A power item as the API shows it (output only)."""
+
+    government = serializers.CharField(source="government.code", read_only=True)
+    government_name = serializers.CharField(source="government.name", read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True, allow_null=True, default=None)
+    division_name = serializers.CharField(source="division.name", read_only=True, allow_null=True, default=None)
+    category_label = serializers.CharField(source="get_category_display", read_only=True)
+    status = serializers.ChoiceField(choices=STATUSES, read_only=True, help_text="On today's date.")
+
+    class Meta:
+        model = PowerItem
+        fields = [
+            "id", "government", "government_name", "code", "name", "category", "category_label", "field",
+            "legal_basis", "statutory_days", "promised_days", "responsibilities", "accountability", "department",
+            "department_name", "division", "division_name", "parent", "lowest_tier", "is_core", "status",
+            "cancelled_on", "replaced_by", "replaced_on", "version", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ItemValuesSerializer(serializers.Serializer):
+    """The fields of an item a caller may set (validated here, written by the service)."""
+
+    code = serializers.CharField(max_length=50, help_text="事项编码, unique in the government's list.")
+    name = serializers.CharField(max_length=200)
+    category = serializers.ChoiceField(choices=Category.choices)
+    field = serializers.CharField(max_length=50, required=False, allow_blank=True, help_text="领域, e.g. 市场监管")
+    legal_basis = serializers.CharField(required=False, allow_blank=True)
+    statutory_days = serializers.IntegerField(min_value=0, max_value=3650, required=False, allow_null=True)
+    promised_days = serializers.IntegerField(min_value=0, max_value=3650, required=False, allow_null=True)
+    responsibilities = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
+    accountability = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
+    lowest_tier = serializers.ChoiceField(choices=Tier.choices, required=False)
+    is_core = serializers.BooleanField(required=False)
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False,
+                                                    allow_null=True)
+    division = serializers.PrimaryKeyRelatedField(queryset=Division.objects.all(), required=False, allow_null=True)
+    parent = serializers.PrimaryKeyRelatedField(queryset=PowerItem.objects.all(), required=False, allow_null=True,
+                                                help_text="Id of the main item, for a sub-item.")
+    reason = serializers.CharField(required=False, allow_blank=True, help_text="Why; kept in the audit trail.")
+
+
+class ItemCreateSerializer(ItemValuesSerializer):
+    government = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(),
+                                              help_text="Code of the government whose list defines the item.")
+    holder_from = serializers.DateField(required=False, allow_null=True,
+                                        help_text="The government exercises the item from this date.")
+
+
+class ItemUpdateSerializer(ItemValuesSerializer):
+    code = serializers.CharField(max_length=50, required=False)
+    name = serializers.CharField(max_length=200, required=False)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+
+
+class ItemHistoryEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField(help_text="Shown to signed-in callers only.")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "at", "action", "actor", "object_type", "object_id", "transfer", "batch", "before", "after",
+                  "reason"]
+        read_only_fields = fields
+
+    def get_actor(self, obj) -> str | None:
+        request = self.context.get("request")
+        if request is None or not policy.is_active_user(request.user):
+            return None
+        return obj.actor_name or None
+
+
+class ItemFilter(django_filters.FilterSet):
+    government = django_filters.CharFilter(field_name="government__code",
+                                           help_text="Code of the government whose list defines the item.")
+    category = django_filters.ChoiceFilter(choices=Category.choices)
+    field = django_filters.CharFilter(field_name="field", help_text="领域, e.g. 市场监管")
+    department = django_filters.NumberFilter(field_name="department_id", help_text="Id of the department.")
+    status = django_filters.ChoiceFilter(choices=STATUSES, method="filter_status", help_text="On today's date.")
+    is_core = django_filters.BooleanFilter()
+    lowest_tier = django_filters.TypedChoiceFilter(choices=Tier.choices, coerce=int)
+
+    class Meta:
+        model = PowerItem
+        fields = ["government", "category", "field", "department", "status", "is_core", "lowest_tier"]
+
+    def filter_status(self, queryset, name, value):
+        today = timezone.localdate()
+        cancelled = Q(cancelled_on__lte=today)
+        replaced = Q(replaced_on__lte=today)
+        if value == "cancelled":
+            return queryset.filter(cancelled)
+        if value == "replaced":
+            return queryset.filter(replaced).exclude(cancelled)
+        return queryset.exclude(cancelled).exclude(replaced)
+
+
+class ItemSearch(filters.SearchFilter):
+    """``?search=`` matches every word (Chinese words such as 许可 included) against the name and the code."""
+
+    search_description = "Words matched against the item's name and code, e.g. 许可 or 建设 许可."
+
+    def filter_queryset(self, request, queryset, view):
+        for term in self.get_search_terms(request):
+            queryset = queryset.filter(Q(name__icontains=term) | Q(code__icontains=term))
+        return queryset
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Power items", description="Every government's catalogue; filter, search, order.",
+                       responses={200: PowerItemSerializer(many=True), **errors(400, 429)}),
+    retrieve=extend_schema(summary="One power item", parameters=[ETAG_HEADER],
+                           responses={200: PowerItemSerializer, **errors(404, 429)}),
+)
+class PowerItemViewSet(viewsets.GenericViewSet):
+    serializer_class = PowerItemSerializer
+    filterset_class = ItemFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, ItemSearch, StableOrdering]
+    search_fields = ["name", "code"]
+    ordering_fields = ["id", "code", "name", "category", "field", "lowest_tier", "updated_at"]
+    ordering = ["government_id", "code", "id"]
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return PowerItem.objects.select_related("government", "department", "division")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        item = self.get_object()
+        return with_etag(Response(self.get_serializer(item).data), item)
+
+    def _answer(self, pk: int, code: int = status.HTTP_200_OK, headers=None) -> Response:
+        item = self.get_queryset().get(pk=pk)
+        return with_etag(Response(self.get_serializer(item).data, status=code, headers=headers), item)
+
+    @extend_schema(
+        summary="Add an item to a government's list",
+        description="By an editor of the government. With `holder_from` the government exercises it from that "
+                    "date.",
+        request=ItemCreateSerializer, parameters=[IDEMPOTENCY_KEY, ETAG_HEADER, LOCATION_HEADER],
+        responses={201: PowerItemSerializer, **errors(400, 401, 403, 409, 429)},
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        require_signed_in(request)
+        data = dict(validated(ItemCreateSerializer, request))
+        item = create_item(actor=request.user, government=data.pop("government"),
+                           holder_from=data.pop("holder_from", None), reason=data.pop("reason", ""), **data)
+        return self._answer(item.pk, status.HTTP_201_CREATED, {"Location": reverse("item-detail", args=[item.pk])})
+
+    @extend_schema(
+        summary="Correct an item",
+        description="By an editor of the item's government; only fields sent change. A correction keeps no "
+                    "date: a change of substance that must show on a date is an adjustment (a transfer).",
+        request=ItemUpdateSerializer, parameters=[IF_MATCH_REQUIRED, ETAG_HEADER],
+        responses={200: PowerItemSerializer, **errors(400, 401, 403, 404, 409, 412, 428, 429)},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        require_signed_in(request)
+        item = get_object_or_404(PowerItem.objects.select_related("government"), pk=kwargs["pk"])
+        policy.require(request.user, "item.edit", item.government)
+        version = expected_version(request, item, required=True)
+        data = dict(validated(ItemUpdateSerializer, request, partial=True))
+        update_item(item, expected_version=version, actor=request.user, reason=data.pop("reason", ""), **data)
+        return self._answer(item.pk)
+
+    @extend_schema(
+        summary="The item's audit history, newest first",
+        description="Events of proposals the caller may not see are left out (anonymous callers see the public "
+                    "history: the item's own changes and effective transfers); names only for signed-in callers.",
+        responses={200: ItemHistoryEventSerializer(many=True), **errors(404, 429)},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request, pk=None):
+        item = get_object_or_404(PowerItem.objects.only("id"), pk=pk)
+        events = AuditEvent.objects.filter(item=item)
+        visible = visible_transfers_q(request.user)
+        if visible is not None:
+            events = events.filter(Q(transfer__isnull=True)
+                                   | Q(transfer__in=Transfer.objects.filter(visible).values("pk")))
+        events = events.order_by("-id")
+        page = self.paginate_queryset(events)
+        serializer = ItemHistoryEventSerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)

@@ -1,0 +1,488 @@
+"""Transfers (devolve, recall, share, cancel, adjust): proposals and their review over HTTP.
+
+Anonymous callers see effective transfers only; a signed-in caller also sees the proposals
+:func:`powerlists.policy.can_view_transfer` allows, as one SQL filter built from their memberships. A
+transfer the caller cannot see answers 404 to every request, an action included. Writes go through
+:mod:`powerlists.services.workflow`, which asks the policy; serializers only validate and render.
+
+This module also holds what the write resources share: the error component of the schema, the
+If-Match / Idempotency-Key header parameters, stable ordering and the visibility filters.
+"""
+from __future__ import annotations
+
+import django_filters
+from django.conf import settings
+from django.db.models import Prefetch, Q
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import exceptions, filters, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ... import policy
+from ...models import (
+    Batch,
+    Department,
+    Government,
+    Method,
+    Origin,
+    PowerItem,
+    Role,
+    Transfer,
+    TransferKind,
+    TransferParty,
+    TransferState,
+)
+from ...queries.tree import path_prefix_q
+from ...services import Party, workflow
+from ..concurrency import expected_version, with_etag
+from ..idempotency import idempotent
+
+# --- shared by the write resources ------------------------------------------------------------------
+
+PARTY_ROLES = [(Role.LEAD, Role.LEAD.label), (Role.SUPPORT, Role.SUPPORT.label)]
+
+# One name per choice set in the schema (several resources share fields named state, kind, role).
+# These belong in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]; until they are there, they are added to it
+# here (never replacing an entry the settings already have).
+ENUM_NAME_OVERRIDES = {
+    "TransferStateEnum": "powerlists.models.choices.TransferState",
+    "BatchStateEnum": "powerlists.models.choices.BatchState",
+    "TransferKindEnum": "powerlists.models.choices.TransferKind",
+    "DepartmentKindEnum": "powerlists.models.choices.DepartmentKind",
+    "ExerciseRoleEnum": "powerlists.models.choices.Role",
+    "PartyRoleEnum": PARTY_ROLES,
+    "TierEnum": "powerlists.models.choices.Tier",
+    "DecisionEnum": "powerlists.models.choices.Decision",
+}
+for _name, _choices in ENUM_NAME_OVERRIDES.items():
+    settings.SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).setdefault(_name, _choices)
+
+ERROR = inline_serializer("Error", fields={
+    "code": serializers.CharField(help_text="A stable code, e.g. `invalid`, `forbidden`, `invalid_state`, "
+                                            "`precondition_failed`, `idempotency_key_reused`, `throttled`."),
+    "message": serializers.CharField(help_text="In the request's language (Accept-Language: zh-hans, en)."),
+    "details": serializers.JSONField(help_text="Field errors for `invalid`; otherwise facts about the refusal."),
+})
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input (field errors in `details`), or a rule of the domain refuses the change. Nothing changed.",
+    401: "Not signed in: send `Authorization: Bearer <token>`.",
+    403: "The caller may not do this here (`forbidden`, `maker_checker`, `author_only`, …). Nothing changed.",
+    404: "Absent, or not visible to the caller.",
+    409: "Conflicts with the current state (e.g. `invalid_state`: already approved), or the Idempotency-Key "
+         "was used for a different request (`idempotency_key_reused`). Nothing changed.",
+    412: "If-Match does not match the current ETag (`precondition_failed`). Nothing changed.",
+    428: "This write needs If-Match with the ETag you read (`precondition_required`).",
+    429: "Too many requests (`throttled`); wait `Retry-After` seconds.",
+}
+
+
+def errors(*codes: int) -> dict:
+    """Error responses for the schema, all in the one shape."""
+    return {code: OpenApiResponse(ERROR, description=ERROR_DESCRIPTIONS[code]) for code in codes}
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, location=OpenApiParameter.HEADER,
+    description="The ETag you read. A stale one answers 412 and changes nothing; without it the step is not "
+                "checked against your copy.",
+)
+IF_MATCH_REQUIRED = OpenApiParameter(
+    "If-Match", str, location=OpenApiParameter.HEADER, required=True,
+    description="The ETag you read (required: 428 without it; 412 and nothing changed when stale).",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, location=OpenApiParameter.HEADER,
+    description="1–100 visible ASCII characters. The same key replays the first answer (24 hours) and does "
+                "nothing twice; the same key with a different request answers 409 `idempotency_key_reused`.",
+)
+ETAG_HEADER = OpenApiParameter("ETag", str, location=OpenApiParameter.HEADER, response=[200, 201],
+                               description="The record's version, for If-Match.")
+LOCATION_HEADER = OpenApiParameter("Location", str, location=OpenApiParameter.HEADER, response=[201],
+                                   description="The URL of the record created.")
+WRITE_HEADERS = [IDEMPOTENCY_KEY, ETAG_HEADER]
+ACTION_PARAMETERS = [IF_MATCH, IDEMPOTENCY_KEY, ETAG_HEADER]
+
+
+class StableOrdering(filters.OrderingFilter):
+    """``?ordering=`` with the primary key last, so pages never repeat or skip a row."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if not any(f.lstrip("-") in ("id", "pk") for f in ordering):
+            ordering.append("id")
+        return ordering
+
+
+def require_signed_in(request) -> None:
+    """401 for an anonymous write (before anything else is looked at)."""
+    if not policy.is_active_user(request.user):
+        raise exceptions.NotAuthenticated()
+
+
+def _scope_q(field: str, memberships) -> Q:
+    """Rows whose government ``field`` (a path) is inside any of ``memberships``' scopes."""
+    q = Q(pk__in=[])
+    for _role, path, subtree in memberships:
+        q |= path_prefix_q(path, field) if subtree else Q(**{field: path})
+    return q
+
+
+def visible_transfers_q(user) -> Q | None:
+    """The one SQL filter of :func:`policy.can_view_transfer`; ``None`` means every transfer (superuser).
+
+    Every role (editor, reviewer, administrator) satisfies "editor or reviewer", so every membership
+    counts: a proposal is seen from its giver, its receiver or any party of a shared arrangement.
+    """
+    effective = Q(state=TransferState.EFFECTIVE)
+    if not policy.is_active_user(user):
+        return effective
+    if user.is_superuser:
+        return None
+    memberships = policy._memberships(user)
+    if not memberships:
+        return effective
+    parties = TransferParty.objects.filter(_scope_q("government__path", memberships)).values("transfer_id")
+    return (effective | _scope_q("giver__path", memberships) | _scope_q("receiver__path", memberships)
+            | Q(pk__in=parties))
+
+
+def visible_transfers(user):
+    q = visible_transfers_q(user)
+    return Transfer.objects.all() if q is None else Transfer.objects.filter(q)
+
+
+def visible_batches(user):
+    """Effective batches for everyone; a role holder also the batches issued inside their scope and those
+    holding a transfer they may see (a receiving reviewer accepts in a batch issued above them)."""
+    effective = Q(state="effective")
+    if not policy.is_active_user(user):
+        return Batch.objects.filter(effective)
+    if user.is_superuser:
+        return Batch.objects.all()
+    memberships = policy._memberships(user)
+    if not memberships:
+        return Batch.objects.filter(effective)
+    with_visible = visible_transfers(user).filter(batch__isnull=False).values("batch_id")
+    return Batch.objects.filter(effective | _scope_q("issuer__path", memberships) | Q(pk__in=with_visible))
+
+
+def actor_visible(request) -> bool:
+    """Names of people are shown to signed-in callers only."""
+    return policy.is_active_user(request.user)
+
+
+# --- serializers --------------------------------------------------------------------------------------
+
+
+class TransferPartySerializer(serializers.ModelSerializer):
+    government = serializers.CharField(source="government.code", read_only=True)
+    government_name = serializers.CharField(source="government.name", read_only=True)
+
+    class Meta:
+        model = TransferParty
+        fields = ["government", "government_name", "role", "fiscal_share", "department", "decision", "decided_at"]
+        read_only_fields = fields
+
+
+class TransferSerializer(serializers.ModelSerializer):
+    """A transfer as the API shows it (output only)."""
+
+    item_code = serializers.CharField(source="item.code", read_only=True)
+    item_name = serializers.CharField(source="item.name", read_only=True)
+    giver = serializers.CharField(source="giver.code", read_only=True)
+    giver_name = serializers.CharField(source="giver.name", read_only=True)
+    receiver = serializers.CharField(source="receiver.code", read_only=True, allow_null=True, default=None)
+    receiver_name = serializers.CharField(source="receiver.name", read_only=True, allow_null=True, default=None)
+    receiving_department_name = serializers.CharField(source="receiving_department.name", read_only=True,
+                                                      allow_null=True, default=None)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    parties = TransferPartySerializer(many=True, read_only=True)
+    created_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Transfer
+        fields = [
+            "id", "kind", "kind_label", "state", "state_label", "origin", "method", "item", "item_code", "item_name",
+            "giver", "giver_name", "receiver", "receiver_name", "receiving_department", "receiving_department_name",
+            "staff_posts", "reason", "changes", "result_item", "effective_on", "batch", "parties",
+            "giver_decision", "giver_decided_at", "receiver_decision", "receiver_decided_at", "decision_reason",
+            "created_by", "created_at", "updated_at", "version",
+        ]
+        read_only_fields = fields
+
+    def get_created_by(self, obj) -> str | None:
+        request = self.context.get("request")
+        if request is None or not actor_visible(request) or obj.created_by_id is None:
+            return None
+        return obj.created_by.username
+
+
+class TransferPartyInputSerializer(serializers.Serializer):
+    government = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(),
+                                              help_text="Code of the party's government.")
+    role = serializers.ChoiceField(choices=PARTY_ROLES)
+    fiscal_share = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100,
+                                            help_text="财权分配占比 in percent; the parties' shares add up to 100.")
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False,
+                                                    allow_null=True)
+
+
+def _parties(data) -> list[Party]:
+    return [Party(p["government"], p["role"], p["fiscal_share"], p.get("department")) for p in data]
+
+
+class TransferCreateSerializer(serializers.Serializer):
+    """A proposal, saved in draft by ``workflow.propose``."""
+
+    kind = serializers.ChoiceField(choices=TransferKind.choices)
+    item = serializers.PrimaryKeyRelatedField(queryset=PowerItem.objects.all(), help_text="Id of the power item.")
+    giver = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(),
+                                         help_text="Code of the giving (upper) government.")
+    receiver = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(), required=False,
+                                            allow_null=True, help_text="Code of the receiving government "
+                                                                       "(devolve, recall).")
+    effective_on = serializers.DateField()
+    origin = serializers.ChoiceField(choices=Origin.choices, required=False,
+                                     help_text="`offered` (端菜, by the giver's editors, default) or `requested` "
+                                               "(点菜, by the receiver's editors).")
+    method = serializers.ChoiceField(choices=Method.choices, required=False, allow_blank=True)
+    receiving_department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False,
+                                                              allow_null=True)
+    staff_posts = serializers.IntegerField(min_value=0, max_value=100000, required=False)
+    reason = serializers.CharField(required=False, allow_blank=True)
+    changes = serializers.DictField(required=False, help_text="For an adjustment: the item's fields after it.")
+    parties = TransferPartyInputSerializer(many=True, required=False, help_text="For a shared arrangement: every party.")
+    batch = serializers.PrimaryKeyRelatedField(queryset=Batch.objects.none(), required=False, allow_null=True,
+                                               help_text="Id of a draft batch to propose into.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["batch"].queryset = visible_batches(request.user)
+
+
+class TransferEditSerializer(serializers.Serializer):
+    """Changes to a draft or returned proposal (``workflow.edit``)."""
+
+    method = serializers.ChoiceField(choices=Method.choices, required=False, allow_blank=True)
+    receiving_department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False,
+                                                              allow_null=True)
+    staff_posts = serializers.IntegerField(min_value=0, max_value=100000, required=False)
+    reason = serializers.CharField(required=False, allow_blank=True)
+    effective_on = serializers.DateField(required=False)
+    changes = serializers.DictField(required=False)
+    parties = TransferPartyInputSerializer(many=True, required=False)
+    comment = serializers.CharField(required=False, allow_blank=True, help_text="Why; kept in the audit trail.")
+
+
+class TransferCommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="",
+                                    help_text="Kept in the audit trail.")
+
+
+class TransferRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why the proposal is refused (required).")
+    comment = serializers.CharField(required=False, allow_blank=True, default="",
+                                    help_text="Ignored when a reason is given; the reason is the comment.")
+
+
+class TransferReturnSerializer(serializers.Serializer):
+    comment = serializers.CharField(help_text="What to change (required).")
+
+
+class TransferAcceptSerializer(serializers.Serializer):
+    receiving_department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), required=False, allow_null=True,
+        help_text="Id of the receiving unit (承接单位), a department of the receiver; required for a devolution "
+                  "unless the proposal names one.")
+    government = serializers.SlugRelatedField(
+        slug_field="code", queryset=Government.objects.all(), required=False, allow_null=True,
+        help_text="For a shared arrangement: the party accepted for, when the reviewer may act for several.")
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def validated(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- the viewset --------------------------------------------------------------------------------------
+
+
+class TransferFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=TransferState.choices)
+    kind = django_filters.ChoiceFilter(choices=TransferKind.choices)
+    origin = django_filters.ChoiceFilter(choices=Origin.choices)
+    giver = django_filters.CharFilter(field_name="giver__code", help_text="Code of the giving government.")
+    receiver = django_filters.CharFilter(field_name="receiver__code", help_text="Code of the receiving government.")
+    item = django_filters.NumberFilter(field_name="item_id", help_text="Id of the power item.")
+    batch = django_filters.NumberFilter(field_name="batch_id", help_text="Id of the batch.")
+
+    class Meta:
+        model = Transfer
+        fields = ["state", "kind", "origin", "giver", "receiver", "item", "batch"]
+
+
+def transfer_queryset(qs):
+    return qs.select_related("item", "giver", "receiver", "receiving_department", "created_by").prefetch_related(
+        Prefetch("parties", queryset=TransferParty.objects.select_related("government").order_by("role", "id"))
+    )
+
+
+ACTION_ERRORS = errors(400, 401, 403, 404, 409, 412, 429)
+
+
+def _action_schema(summary: str, description: str, request=TransferCommentSerializer):
+    return extend_schema(summary=summary, description=description, request=request,
+                         parameters=ACTION_PARAMETERS, responses={200: TransferSerializer, **ACTION_ERRORS})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Transfers",
+        description="Anonymous callers see effective transfers; a signed-in caller also the proposals of "
+                    "governments where they hold a role (giver, receiver or party).",
+        responses={200: TransferSerializer(many=True), **errors(400, 429)},
+    ),
+    retrieve=extend_schema(summary="One transfer", parameters=[ETAG_HEADER],
+                           responses={200: TransferSerializer, **errors(404, 429)}),
+)
+class TransferViewSet(viewsets.GenericViewSet):
+    serializer_class = TransferSerializer
+    filterset_class = TransferFilter
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, StableOrdering]
+    ordering_fields = ["id", "effective_on", "created_at", "updated_at", "state"]
+    ordering = ["-effective_on", "-id"]
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return transfer_queryset(visible_transfers(self.request.user))
+
+    def _visible(self) -> Transfer:
+        """The transfer named in the URL if the caller may see it, else 404 (never 403)."""
+        return get_object_or_404(visible_transfers(self.request.user).only("id", "version"), pk=self.kwargs["pk"])
+
+    def _answer(self, pk: int, code: int = status.HTTP_200_OK, headers=None) -> Response:
+        transfer = transfer_queryset(Transfer.objects.all()).get(pk=pk)
+        data = TransferSerializer(transfer, context=self.get_serializer_context()).data
+        return with_etag(Response(data, status=code, headers=headers), transfer)
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        transfer = self.get_object()
+        return with_etag(Response(self.get_serializer(transfer).data), transfer)
+
+    @extend_schema(
+        summary="Propose a transfer (saved in draft)",
+        description="Editors of the giver offer (端菜, `origin=offered`); editors of the receiver request a "
+                    "devolution (点菜, `origin=requested`). A shared arrangement names its `parties`.",
+        request=TransferCreateSerializer, parameters=[IDEMPOTENCY_KEY, ETAG_HEADER, LOCATION_HEADER],
+        responses={201: TransferSerializer, **errors(400, 401, 403, 409, 429)},
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        require_signed_in(request)
+        data = dict(validated(TransferCreateSerializer, request))
+        if "parties" in data:
+            data["parties"] = _parties(data["parties"])
+        for optional in ("origin", "method"):
+            if optional in data and data[optional] in (None, ""):
+                del data[optional]
+        transfer = workflow.propose(actor=request.user, **data)
+        location = reverse("transfer-detail", args=[transfer.pk])
+        return self._answer(transfer.pk, status.HTTP_201_CREATED, {"Location": location})
+
+    @extend_schema(
+        summary="Edit a draft or returned proposal",
+        description="Only fields sent are changed; `parties` replaces the parties of a shared arrangement.",
+        request=TransferEditSerializer, parameters=[IF_MATCH_REQUIRED, ETAG_HEADER],
+        responses={200: TransferSerializer, **errors(400, 401, 403, 404, 409, 412, 428, 429)},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        require_signed_in(request)
+        transfer = self._visible()
+        version = expected_version(request, transfer, required=True)
+        data = dict(validated(TransferEditSerializer, request, partial=True))
+        comment = data.pop("comment", "")
+        if "parties" in data:
+            data["parties"] = _parties(data["parties"])
+        if data.get("method") is None and "method" in data:
+            data["method"] = ""
+        workflow.edit(transfer, actor=request.user, expected_version=version, comment=comment, **data)
+        return self._answer(transfer.pk)
+
+    def _step(self, request, step, serializer_class=TransferCommentSerializer, **fixed):
+        require_signed_in(request)
+        transfer = self._visible()
+        version = expected_version(request, transfer)
+        data = dict(validated(serializer_class, request))
+        step(transfer, actor=request.user, expected_version=version, **fixed, **data)
+        return self._answer(transfer.pk)
+
+    @_action_schema("Submit a draft for review", "By an editor of the proposing side.")
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def submit(self, request, pk=None):
+        return self._step(request, workflow.submit)
+
+    @_action_schema("Approve for the giving side (放得下)",
+                    "By a reviewer of the giver who neither created nor edited it (maker-checker). A recall, "
+                    "cancel or adjustment outside a batch takes effect at once.")
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def approve(self, request, pk=None):
+        return self._step(request, workflow.approve)
+
+    @_action_schema("Reject", "A reviewer of the giving side (submitted) or of the receiving side (approved) "
+                              "closes the proposal, with a reason.", TransferRejectSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def reject(self, request, pk=None):
+        def step(transfer, *, reason, comment="", **kwargs):
+            return workflow.reject(transfer, reason=reason, **kwargs)
+
+        return self._step(request, step, TransferRejectSerializer)
+
+    @_action_schema("Accept for the receiving side (接得住)",
+                    "A reviewer of the receiver names the receiving unit; for a shared arrangement each party "
+                    "accepts. Outside a batch the last acceptance makes it effective.", TransferAcceptSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def accept(self, request, pk=None):
+        return self._step(request, workflow.accept, TransferAcceptSerializer)
+
+    @_action_schema("Withdraw", "Its author (or an administrator of the proposing side) takes it back before it "
+                                "takes effect.")
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def withdraw(self, request, pk=None):
+        return self._step(request, workflow.withdraw)
+
+    @_action_schema("Return for changes", "A reviewer of the giver sends a submitted proposal back to its makers, "
+                                          "saying what to change.", TransferReturnSerializer)
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    @idempotent
+    def return_for_changes(self, request, pk=None):
+        return self._step(request, workflow.return_for_changes, TransferReturnSerializer)
+
+
+__all__ = [
+    "ERROR", "IDEMPOTENCY_KEY", "IF_MATCH", "IF_MATCH_REQUIRED", "StableOrdering", "TransferViewSet", "errors",
+    "visible_batches", "visible_transfers", "visible_transfers_q",
+]
