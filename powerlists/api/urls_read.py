@@ -1,5 +1,14 @@
 """Routes registered by this group of resources; included by powerlists/api/urls.py."""
 from rest_framework.routers import DefaultRouter
 
+from .views.audit import AuditEventViewSet
+from .views.departments import DepartmentViewSet
+from .views.exercises import ExerciseViewSet
+from .views.stats import StatsViewSet
+
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.register("departments", DepartmentViewSet, basename="department")
+router.register("exercises", ExerciseViewSet, basename="exercise")
+router.register("audit", AuditEventViewSet, basename="audit-event")
+router.register("stats", StatsViewSet, basename="stats")
