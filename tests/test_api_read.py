@@ -487,3 +487,16 @@ def test_read_resources_are_in_the_schema(api, db):
         assert path in schema["paths"], path
     stats = schema["paths"]["/api/v1/stats/"]["get"]
     assert {p["name"] for p in stats["parameters"]} >= {"government", "as_of", "by"}
+
+
+def test_a_shared_proposals_events_are_seen_by_its_parties(tree, people, make_item):
+    from powerlists.services import Party
+
+    item = make_item(government=tree.district, name="社区卫生服务许可")
+    shared = workflow.propose(actor=people.district_editor, kind="share", item=item, giver=tree.district,
+                              effective_on=D(2027, 5, 1),
+                              parties=[Party(tree.district, "lead", 60), Party(tree.street, "support", 40)])
+    query = f"transfer={shared.pk}"
+    assert [r["action"] for r in audit_actions(as_user(people.street_reviewer), query)] == ["workflow.propose"]
+    assert audit_actions(as_user(people.city_reviewer), query) == []
+    assert audit_actions(APIClient(), query) == []
