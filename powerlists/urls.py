@@ -9,3 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("powerlists.api.urls")),
 ]
+
+
+handler404 = "powerlists.views.not_found"

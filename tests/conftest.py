@@ -11,6 +11,16 @@ HOLDING_SINCE = D(2016, 1, 1)
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate-limit counters and cached answers live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Hashing passwords slowly is a production concern, not what these tests check."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -87,6 +87,14 @@ POWER_ROW = inline_serializer("PowerListRow", fields={
 })
 
 
+PAGINATED_POWER_LIST = inline_serializer("PaginatedPowerList", fields={
+    "count": serializers.IntegerField(),
+    "next": serializers.URLField(allow_null=True),
+    "previous": serializers.URLField(allow_null=True),
+    "results": POWER_ROW.__class__(many=True),
+})
+
+
 def power_row(row: dict) -> dict:
     """One row of a list as the API gives it: plain values, no per-object serializer overhead."""
     share = row["fiscal_share"]
@@ -142,8 +150,11 @@ class GovernmentViewSet(viewsets.ReadOnlyModelViewSet):
         return get_object_or_404(Government.objects.only("id", "code", "path", "tier", "name"),
                                  code=self.kwargs["code"])
 
-    @extend_schema(summary="The government's power list on a date", parameters=LIST_PARAMETERS,
-                   responses=POWER_ROW)
+    @extend_schema(summary="The government's power list on a date", parameters=[
+        *LIST_PARAMETERS,
+        OpenApiParameter("page", int, description="Page number (from 1)."),
+        OpenApiParameter("page_size", int, description="Rows per page (at most 500)."),
+    ], responses=PAGINATED_POWER_LIST)
     @action(detail=True, methods=["get"])
     def powers(self, request, code=None):
         government = self._government()
