@@ -1,0 +1,3 @@
+"""Pages of this part of the site; included by powerlists/web/urls.py."""
+
+urlpatterns = []
