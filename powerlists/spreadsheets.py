@@ -1,0 +1,241 @@
+"""Spreadsheets in and out: the columns of a power list, written as XLSX or CSV and read back.
+
+The export of any list and the import of items share :data:`ITEM_COLUMNS`; an export adds the
+read-only :data:`LIST_COLUMNS` after them, which an import ignores. Cells that a spreadsheet program
+would run as a formula (starting with = + - @, or a tab or carriage return) are written with a leading
+apostrophe. Reading is bounded in size and rows and checks the file really is what it claims to be.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import Arrangement, Category, Tier
+from .services.errors import InvalidInput
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000
+LIST_SEPARATOR = "；"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # the Chinese header, which an import matches (an English header is accepted too)
+    english: str
+
+
+ITEM_COLUMNS = [
+    Column("code", "事项编码", "Code"),
+    Column("name", "事项名称", "Name"),
+    Column("category", "权力类别", "Category"),
+    Column("field", "领域", "Field"),
+    Column("department", "实施部门", "Department"),
+    Column("division", "承办处室", "Division"),
+    Column("legal_basis", "设定依据", "Legal basis"),
+    Column("statutory_days", "法定时限（工作日）", "Statutory time limit (working days)"),
+    Column("promised_days", "承诺时限（工作日）", "Promised time limit (working days)"),
+    Column("lowest_tier", "法定最低实施层级", "Lowest tier allowed by law"),
+    Column("responsibilities", "责任事项", "Responsibility items"),
+    Column("accountability", "追责情形", "Accountability cases"),
+    Column("is_core", "核心事权", "Core power"),
+    Column("parent_code", "所属主项编码", "Parent item code"),
+]
+LIST_COLUMNS = [
+    Column("arrangement", "行使方式", "Arrangement"),
+    Column("role", "角色", "Role"),
+    Column("from_government", "来源政府", "From government"),
+    Column("fiscal_share", "财权分配占比（%）", "Fiscal share (%)"),
+    Column("valid_from", "起始日期", "In force from"),
+    Column("valid_to", "终止日期", "In force until"),
+]
+EXPORT_COLUMNS = ITEM_COLUMNS + LIST_COLUMNS
+
+CATEGORY_BY_LABEL = {str(label): value for value, label in Category.choices}
+TIER_BY_LABEL = {str(label): value for value, label in Tier.choices}
+YES = {"是", "yes", "y", "true", "1", "√", "✓"}
+NO = {"否", "no", "n", "false", "0", ""}
+
+
+def neutralise(value) -> object:
+    """A text cell a spreadsheet would evaluate as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def item_cells(item: dict) -> dict:
+    """Export cells of one item (a dict with the model's field names) keyed by column key."""
+    category = item.get("category")
+    tier = item.get("lowest_tier")
+    return {
+        "code": item.get("code", ""),
+        "name": item.get("name", ""),
+        "category": str(Category(category).label) if category in Category.values else (category or ""),
+        "field": item.get("field", ""),
+        "department": item.get("department") or "",
+        "division": item.get("division") or "",
+        "legal_basis": item.get("legal_basis", ""),
+        "statutory_days": item.get("statutory_days"),
+        "promised_days": item.get("promised_days"),
+        "lowest_tier": str(Tier(tier).label) if tier in Tier.values else "",
+        "responsibilities": LIST_SEPARATOR.join(item.get("responsibilities") or []),
+        "accountability": LIST_SEPARATOR.join(item.get("accountability") or []),
+        "is_core": "是" if item.get("is_core") else "否",
+        "parent_code": item.get("parent_code") or "",
+    }
+
+
+def list_cells(row: dict) -> dict:
+    """Export cells of one row of a list (from queries.lists), import columns first."""
+    cells = item_cells({
+        "code": row["item__code"], "name": row["item__name"], "category": row["item__category"],
+        "field": row["item__field"], "department": row.get("department__name"),
+        "division": row.get("division__name"), "legal_basis": row["item__legal_basis"],
+        "statutory_days": row["item__statutory_days"], "promised_days": row["item__promised_days"],
+        "lowest_tier": row["item__lowest_tier"], "responsibilities": row.get("item__responsibilities"),
+        "accountability": row.get("item__accountability"), "is_core": row["item__is_core"],
+        "parent_code": row.get("item__parent__code"),
+    })
+    arrangement = row.get("arrangement")
+    share = row.get("fiscal_share")
+    cells.update({
+        "arrangement": str(Arrangement(arrangement).label) if arrangement in Arrangement.values else "",
+        "role": row.get("role", ""),
+        "from_government": row.get("source__government__name") or "",
+        "fiscal_share": "" if share is None else f"{share:.2f}",
+        "valid_from": row["valid_from"].isoformat() if row.get("valid_from") else "",
+        "valid_to": row["valid_to"].isoformat() if row.get("valid_to") else "",
+    })
+    return cells
+
+
+def write_csv(records: list[dict], columns: list[Column] = EXPORT_COLUMNS) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese correctly."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([c.header for c in columns])
+    for record in records:
+        writer.writerow(["" if record.get(c.key) is None else neutralise(record.get(c.key)) for c in columns])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def write_xlsx(records: list[dict], columns: list[Column] = EXPORT_COLUMNS, title: str = "权力清单") -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31] or "Sheet1")
+    sheet.append([c.header for c in columns])
+    for record in records:
+        sheet.append([neutralise(record.get(c.key)) for c in columns])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def _refuse(code: str, zh: str, en: str, **details):
+    raise InvalidInput(code, zh, en, **details)
+
+
+def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows (as text) of an uploaded XLSX or CSV file, refusing anything else."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        _refuse("file_too_large", f"文件过大：最大 {MAX_UPLOAD_BYTES // 1024 // 1024} MB。",
+                f"The file is too large: at most {MAX_UPLOAD_BYTES // 1024 // 1024} MB.", size=len(data))
+    name = (filename or "").lower()
+    if name.endswith(".xlsx"):
+        rows = _read_xlsx(data)
+    elif name.endswith(".csv"):
+        rows = _read_csv(data)
+    else:
+        _refuse("unsupported_file", "只接受 .xlsx 或 .csv 文件。", "Only .xlsx and .csv files are accepted.")
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        _refuse("empty_file", "文件中没有数据。", "The file holds no data.")
+    if len(rows) - 1 > MAX_ROWS:
+        _refuse("too_many_rows", f"行数过多：最多 {MAX_ROWS} 行。", f"Too many rows: at most {MAX_ROWS}.",
+                rows=len(rows) - 1)
+    headers = [h.strip() for h in rows[0]]
+    return headers, rows[1:]
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    if b"\x00" in data[:4096]:
+        _refuse("not_a_spreadsheet", "该文件不是有效的 CSV 文本文件。", "The file is not a valid CSV text file.")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        _refuse("bad_encoding", "无法识别文件编码，请另存为 UTF-8 编码的 CSV。",
+                "The file's encoding is not recognised; save it as UTF-8 CSV.")
+    try:
+        return [list(row) for row in csv.reader(io.StringIO(text))]
+    except csv.Error as exc:
+        _refuse("bad_csv", "CSV 格式有误。", "The CSV file is malformed.", error=str(exc))
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        _refuse("not_a_spreadsheet", "该文件不是有效的 Excel（.xlsx）文件。", "The file is not a valid Excel (.xlsx) file.")
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        _refuse("not_a_spreadsheet", "该文件不是有效的 Excel（.xlsx）文件。", "The file is not a valid Excel (.xlsx) file.",
+                error=type(exc).__name__)
+    sheet = workbook.worksheets[0]
+    rows = []
+    for index, row in enumerate(sheet.iter_rows(values_only=True)):
+        if index > MAX_ROWS + 1:
+            _refuse("too_many_rows", f"行数过多：最多 {MAX_ROWS} 行。", f"Too many rows: at most {MAX_ROWS}.")
+        rows.append(["" if v is None else (v if isinstance(v, str) else _cell_text(v)) for v in row])
+    workbook.close()
+    return rows
+
+
+def _cell_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def column_keys(headers: list[str]) -> list[str | None]:
+    """The column key of each header (Chinese or English); export-only columns map to None.
+
+    Raises InvalidInput naming unknown headers and missing required ones.
+    """
+    by_header = {c.header: c.key for c in ITEM_COLUMNS} | {c.english.lower(): c.key for c in ITEM_COLUMNS}
+    export_only = {c.header for c in LIST_COLUMNS} | {c.english.lower() for c in LIST_COLUMNS}
+    keys, unknown = [], []
+    for header in headers:
+        key = by_header.get(header) or by_header.get(header.lower())
+        if key is None and header not in export_only and header.lower() not in export_only:
+            unknown.append(header)
+        keys.append(key)
+    if unknown:
+        _refuse("unknown_columns", "无法识别这些列：" + "、".join(unknown) + "。请使用模板中的列。",
+                "Unknown columns: " + ", ".join(unknown) + ". Use the template's columns.", columns=unknown)
+    missing = [c.header for c in ITEM_COLUMNS[:3] if c.key not in keys]
+    if missing:
+        _refuse("missing_columns", "缺少必需的列：" + "、".join(missing) + "。",
+                "Required columns are missing: " + ", ".join(missing) + ".", columns=missing)
+    duplicated = sorted({k for k in keys if k and keys.count(k) > 1})
+    if duplicated:
+        _refuse("duplicate_columns", "有重复的列。", "Some columns appear twice.", columns=duplicated)
+    return keys
+
+
+TEMPLATE_NOTE = _("模板：第一行是列名；权力类别填写中文名称（如“行政许可”）；责任事项用“；”分隔。")
