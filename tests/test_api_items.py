@@ -274,9 +274,14 @@ def test_history_shows_an_effective_transfer_to_everyone(api, tree, people, make
     workflow.submit(t, actor=people.city_editor)
     workflow.approve(t, actor=people.city_reviewer)
     workflow.accept(t, actor=people.district_reviewer, receiving_department=tree.district_dept)
-    actions = [e["action"] for e in api.get(f"/api/v1/items/{item.pk}/history/").json()["results"]]
-    assert actions == ["transfer.devolve", "workflow.accept", "workflow.approve", "workflow.submit",
-                       "workflow.propose", "item.create"]
+    events = api.get(f"/api/v1/items/{item.pk}/history/").json()["results"]
+    assert [e["action"] for e in events] == ["transfer.devolve", "workflow.accept", "workflow.approve",
+                                             "workflow.submit", "workflow.propose", "item.create"]
+    assert "created_by_id" not in events[0]["after"] and "giver_decided_by_id" not in events[0]["after"]
+    assert {e["actor"] for e in events} == {None}
+    signed_in = client_for(people.street_reviewer).get(f"/api/v1/items/{item.pk}/history/").json()["results"]
+    assert signed_in[0]["after"]["created_by_id"] == people.city_editor.pk
+    assert signed_in[1]["actor"] == "district_reviewer"
     assert api.get("/api/v1/items/999999/history/").status_code == 404
 
 
@@ -293,3 +298,19 @@ def test_anonymous_requests_are_throttled_with_retry_after(api, tree, monkeypatc
     body = response.json()
     assert set(body) == {"code", "message", "details"} and body["code"] == "throttled"
     assert body["details"]["retry_after_seconds"] > 0
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_history_in_constant_queries(tree, people, make_item, size, django_assert_max_num_queries):
+    item = make_item()
+    for n in range(size):
+        services.update_item(item, legal_basis=f"依据{n}", actor=people.city_editor)
+        workflow.propose(actor=people.city_editor, kind="devolve", item=item, giver=tree.city,
+                         receiver=tree.district, effective_on=D(2017, 3, 1 + n % 20))
+    client = client_for(people.district_reviewer)
+    client.get(f"/api/v1/items/{item.pk}/history/")
+    with django_assert_max_num_queries(3):
+        body = client.get(f"/api/v1/items/{item.pk}/history/?page_size=100").json()
+    assert body["count"] == 1 + 2 * size
+    with django_assert_max_num_queries(3):
+        assert APIClient().get(f"/api/v1/items/{item.pk}/history/?page_size=100").json()["count"] == 1 + size

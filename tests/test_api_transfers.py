@@ -497,3 +497,29 @@ def test_share_party_rows_do_not_duplicate_list_rows(tree, people, make_item):
     assert TransferParty.objects.filter(transfer=t).count() == 2
     body = client_for(people.administrator).get("/api/v1/transfers/").json()
     assert body["count"] == 1 and [r["id"] for r in body["results"]] == [t.pk]
+
+
+def test_a_cancellation_is_final_on_the_givers_approval(api, tree, people, item):
+    created = client_for(people.city_editor).post(
+        "/api/v1/transfers/", {"kind": "cancel", "item": item.pk, "giver": "2301", "effective_on": "2018-01-01",
+                               "reason": "法律修订"}, format="json")
+    assert created.status_code == 201, created.json()
+    t = Transfer.objects.get(pk=created.json()["id"])
+    assert post(client_for(people.city_editor), t, "submit").status_code == 200
+    response = post(client_for(people.city_reviewer), t, "approve")
+    assert response.json()["state"] == "effective"
+    assert api.get(f"/api/v1/items/{item.pk}/").json()["status"] == "cancelled"
+    public = api.get(f"/api/v1/transfers/{t.pk}/").json()
+    assert public["created_by"] is None  # no names for anonymous callers
+    accept = post(client_for(people.district_reviewer), t, "accept", {"receiving_department": tree.district_dept.pk})
+    assert accept.status_code == 403  # only a devolution or a shared arrangement is accepted
+
+
+def test_returned_proposal_is_edited_and_submitted_again(tree, people, item):
+    t = submitted(people, tree, item)
+    assert post(client_for(people.city_reviewer), t, "return", {"comment": "请写明编制"}).status_code == 200
+    edited = client_for(people.city_editor).patch(f"/api/v1/transfers/{t.pk}/", {"staff_posts": 2}, format="json",
+                                                  HTTP_IF_MATCH=etag(t))
+    assert edited.status_code == 200 and edited.json()["state"] == "returned"
+    again = post(client_for(people.city_editor), t, "submit", HTTP_IF_MATCH=edited["ETag"])
+    assert again.status_code == 200 and again.json()["state"] == "submitted"

@@ -102,11 +102,29 @@ class ItemHistoryEventSerializer(serializers.ModelSerializer):
                   "reason"]
         read_only_fields = fields
 
-    def get_actor(self, obj) -> str | None:
+    def _signed_in(self) -> bool:
         request = self.context.get("request")
-        if request is None or not policy.is_active_user(request.user):
-            return None
-        return obj.actor_name or None
+        return request is not None and policy.is_active_user(request.user)
+
+    def get_actor(self, obj) -> str | None:
+        return (obj.actor_name or None) if self._signed_in() else None
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self._signed_in():  # no trace of who acted for anonymous callers, not even a user id
+            data["before"], data["after"] = _without_people(data["before"]), _without_people(data["after"])
+        return data
+
+
+PEOPLE_KEYS = {"created_by_id", "decided_by_id", "giver_decided_by_id", "receiver_decided_by_id", "editors"}
+
+
+def _without_people(value):
+    if isinstance(value, dict):
+        return {k: _without_people(v) for k, v in value.items() if k not in PEOPLE_KEYS}
+    if isinstance(value, list):
+        return [_without_people(v) for v in value]
+    return value
 
 
 class ItemFilter(django_filters.FilterSet):
