@@ -182,7 +182,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # One name per choice set used by several models (spectacular would otherwise warn of collisions).
+    "ENUM_NAME_OVERRIDES": {
+        "TransferStateEnum": "powerlists.models.choices.TransferState",
+        "BatchStateEnum": "powerlists.models.choices.BatchState",
+        "TransferKindEnum": "powerlists.models.choices.TransferKind",
+        "DepartmentKindEnum": "powerlists.models.choices.DepartmentKind",
+        "ExerciseRoleEnum": "powerlists.models.choices.Role",
+        "PartyRoleEnum": "powerlists.models.choices.SHARED_ROLE_CHOICES",
+        "TierEnum": "powerlists.models.choices.Tier",
+        "DecisionEnum": "powerlists.models.choices.Decision",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "powerlists.api.schema.add_error_responses",

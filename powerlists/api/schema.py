@@ -29,7 +29,8 @@ WRITE = ("400", "401", "403", "404", "405", "409", "412", "428", "429")
 
 
 def add_error_responses(result, generator, request, public):
-    """Add the error responses each operation can give, where a view has not declared its own."""
+    """Add the error responses each operation can give, where a view has not declared its own; every
+    operation may answer 401 (a bad token) and 429 (rate limit), every write 400."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault("Error", ERROR_SCHEMA)
     reference = {"$ref": "#/components/schemas/Error"}
@@ -37,7 +38,10 @@ def add_error_responses(result, generator, request, public):
         for method, operation in path_item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            declared = any(code.startswith("4") for code in operation["responses"])
             codes = READ if method in ("get", "head") else WRITE
+            if declared:  # the view documents its own errors: add only what applies to every request
+                codes = ("401", "429") if method in ("get", "head") else ("400", "401", "429")
             for code in codes:
                 response = operation["responses"].setdefault(code, {"description": DESCRIPTIONS[code]})
                 response.setdefault("content", {"application/json": {"schema": reference}})

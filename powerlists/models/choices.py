@@ -54,6 +54,7 @@ class Role(models.TextChoices):
 
 
 SHARED_ROLES = (Role.LEAD, Role.SUPPORT)
+SHARED_ROLE_CHOICES = [(Role.LEAD.value, Role.LEAD.label), (Role.SUPPORT.value, Role.SUPPORT.label)]
 
 
 class Arrangement(models.TextChoices):

@@ -53,11 +53,12 @@ def create_batch(
 
 
 def staff_posts_moved(batch: Batch) -> list[dict]:
-    """Staff posts moved with a batch (编随事走), summed per giver and receiver."""
+    """Staff posts moved with a batch (编随事走), summed per giver and receiver; withdrawn and
+    rejected proposals move nothing."""
     from django.db.models import Sum
 
     return list(
-        batch.transfers.filter(staff_posts__gt=0)
+        batch.transfers.filter(staff_posts__gt=0).exclude(state__in=["withdrawn", "rejected"])
         .values("giver__code", "giver__name", "receiver__code", "receiver__name")
         .annotate(posts=Sum("staff_posts"))
         .order_by("giver__code", "receiver__code")

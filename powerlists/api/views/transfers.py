@@ -11,7 +11,6 @@ If-Match / Idempotency-Key header parameters, stable ordering and the visibility
 from __future__ import annotations
 
 import django_filters
-from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -34,12 +33,12 @@ from ...models import (
     Method,
     Origin,
     PowerItem,
-    Role,
     Transfer,
     TransferKind,
     TransferParty,
     TransferState,
 )
+from ...models.choices import SHARED_ROLE_CHOICES
 from ...queries.tree import path_prefix_q
 from ...services import Party, workflow
 from ..concurrency import expected_version, with_etag
@@ -47,23 +46,7 @@ from ..idempotency import idempotent
 
 # --- shared by the write resources ------------------------------------------------------------------
 
-PARTY_ROLES = [(Role.LEAD, Role.LEAD.label), (Role.SUPPORT, Role.SUPPORT.label)]
-
-# One name per choice set in the schema (several resources share fields named state, kind, role).
-# These belong in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]; until they are there, they are added to it
-# here (never replacing an entry the settings already have).
-ENUM_NAME_OVERRIDES = {
-    "TransferStateEnum": "powerlists.models.choices.TransferState",
-    "BatchStateEnum": "powerlists.models.choices.BatchState",
-    "TransferKindEnum": "powerlists.models.choices.TransferKind",
-    "DepartmentKindEnum": "powerlists.models.choices.DepartmentKind",
-    "ExerciseRoleEnum": "powerlists.models.choices.Role",
-    "PartyRoleEnum": PARTY_ROLES,
-    "TierEnum": "powerlists.models.choices.Tier",
-    "DecisionEnum": "powerlists.models.choices.Decision",
-}
-for _name, _choices in ENUM_NAME_OVERRIDES.items():
-    settings.SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).setdefault(_name, _choices)
+PARTY_ROLES = SHARED_ROLE_CHOICES
 
 ERROR = inline_serializer("Error", fields={
     "code": serializers.CharField(help_text="A stable code, e.g. `invalid`, `forbidden`, `invalid_state`, "
