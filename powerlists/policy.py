@@ -228,3 +228,42 @@ _RULES = {
 }
 
 ACTIONS = tuple(_RULES)
+
+
+# --- the same answers as SQL filters, for lists -------------------------------------------------------
+
+
+def scope_q(user, field: str):
+    """Rows whose government (a path at ``field``) lies in one of ``user``'s scopes (any role)."""
+    from django.db.models import Q
+
+    from .queries.tree import path_prefix_q
+
+    q = Q(pk__in=[])
+    for _role, path, subtree in _memberships(user):
+        q |= path_prefix_q(path, field) if subtree else Q(**{field: path})
+    return q
+
+
+def transfer_visibility_q(user, prefix: str = ""):
+    """:func:`can_view_transfer` as one SQL filter on transfers (or, with ``prefix`` such as
+    ``"transfer__"``, on rows related to one); ``None`` means everything (a superuser).
+
+    Every role satisfies "editor or reviewer", so every membership counts: a proposal is seen from its
+    giver, its receiver or any party of a shared arrangement.
+    """
+    from django.db.models import Exists, OuterRef, Q
+
+    from .models import TransferParty
+
+    effective = Q(**{f"{prefix}state": TransferState.EFFECTIVE})
+    if not is_active_user(user):
+        return effective
+    if user.is_superuser:
+        return None
+    if not _memberships(user):
+        return effective
+    parties = TransferParty.objects.filter(scope_q(user, "government__path"),
+                                           transfer=OuterRef(f"{prefix}pk" if prefix else "pk"))
+    return (effective | scope_q(user, f"{prefix}giver__path") | scope_q(user, f"{prefix}receiver__path")
+            | Exists(parties))

@@ -9,15 +9,14 @@ Role grants and tokens (``membership.*``, ``token.*``) are shown to superusers o
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from ... import policy
-from ...models import AuditEvent, BatchState, TransferParty, TransferState
-from ...queries.tree import path_prefix_q
+from ...models import AuditEvent, BatchState, TransferState
 from ..concurrency import with_etag
 from .departments import IdFilter, StableOrderingFilter
 
@@ -26,14 +25,6 @@ PRIVATE_ACTIONS = ("membership.", "token.")
 
 ROW_FIELDS = ("id", "at", "action", "object_type", "object_id", "government__code", "item_id", "transfer_id",
               "batch_id", "actor__username", "actor_name", "before", "after", "reason")
-
-
-def _scope_q(memberships, field: str) -> Q:
-    """Rows whose government (at ``field``, a path) lies in one of the memberships' scopes."""
-    q = Q(pk__in=[])
-    for _role, path, subtree in memberships:
-        q |= path_prefix_q(path, field) if subtree else Q(**{field: path})
-    return q
 
 
 def visible_q(user) -> Q | None:
@@ -45,15 +36,9 @@ def visible_q(user) -> Q | None:
         private |= Q(action__startswith=prefix)
     transfer_visible = Q(transfer__state=TransferState.EFFECTIVE)
     batch_visible = Q(batch__state=BatchState.EFFECTIVE)
-    memberships = policy._memberships(user) if policy.is_active_user(user) else []
-    # Every role (editor, reviewer, administrator) satisfies editor or reviewer: any membership counts.
-    if memberships:
-        parties = TransferParty.objects.filter(_scope_q(memberships, "government__path"), transfer=OuterRef("transfer"))
-        transfer_visible |= (
-            _scope_q(memberships, "transfer__giver__path") | _scope_q(memberships, "transfer__receiver__path")
-            | Exists(parties)
-        )
-        batch_visible |= _scope_q(memberships, "batch__issuer__path")
+    if policy.is_active_user(user) and policy._memberships(user):
+        transfer_visible = policy.transfer_visibility_q(user, prefix="transfer__")
+        batch_visible |= policy.scope_q(user, "batch__issuer__path")
     return (
         (Q(object_type__in=PUBLIC_OBJECT_TYPES)
          | (Q(object_type="transfer") & Q(transfer__isnull=False) & transfer_visible)

@@ -39,7 +39,6 @@ from ...models import (
     TransferState,
 )
 from ...models.choices import SHARED_ROLE_CHOICES
-from ...queries.tree import path_prefix_q
 from ...services import Party, workflow
 from ..concurrency import expected_version, with_etag
 from ..idempotency import idempotent
@@ -111,31 +110,9 @@ def require_signed_in(request) -> None:
         raise exceptions.NotAuthenticated()
 
 
-def _scope_q(field: str, memberships) -> Q:
-    """Rows whose government ``field`` (a path) is inside any of ``memberships``' scopes."""
-    q = Q(pk__in=[])
-    for _role, path, subtree in memberships:
-        q |= path_prefix_q(path, field) if subtree else Q(**{field: path})
-    return q
-
-
 def visible_transfers_q(user) -> Q | None:
-    """The one SQL filter of :func:`policy.can_view_transfer`; ``None`` means every transfer (superuser).
-
-    Every role (editor, reviewer, administrator) satisfies "editor or reviewer", so every membership
-    counts: a proposal is seen from its giver, its receiver or any party of a shared arrangement.
-    """
-    effective = Q(state=TransferState.EFFECTIVE)
-    if not policy.is_active_user(user):
-        return effective
-    if user.is_superuser:
-        return None
-    memberships = policy._memberships(user)
-    if not memberships:
-        return effective
-    parties = TransferParty.objects.filter(_scope_q("government__path", memberships)).values("transfer_id")
-    return (effective | _scope_q("giver__path", memberships) | _scope_q("receiver__path", memberships)
-            | Q(pk__in=parties))
+    """The one SQL filter of :func:`policy.can_view_transfer`; ``None`` means every transfer (superuser)."""
+    return policy.transfer_visibility_q(user)
 
 
 def visible_transfers(user):
@@ -151,11 +128,10 @@ def visible_batches(user):
         return Batch.objects.filter(effective)
     if user.is_superuser:
         return Batch.objects.all()
-    memberships = policy._memberships(user)
-    if not memberships:
+    if not policy._memberships(user):
         return Batch.objects.filter(effective)
     with_visible = visible_transfers(user).filter(batch__isnull=False).values("batch_id")
-    return Batch.objects.filter(effective | _scope_q("issuer__path", memberships) | Q(pk__in=with_visible))
+    return Batch.objects.filter(effective | policy.scope_q(user, "issuer__path") | Q(pk__in=with_visible))
 
 
 def actor_visible(request) -> bool:
