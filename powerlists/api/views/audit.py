@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from ... import policy
 from ...models import AuditEvent, BatchState, TransferState
 from ..concurrency import with_etag
-from .departments import IdFilter, StableOrderingFilter
+from ..filters import IdFilter, StableOrderingFilter
 
 PUBLIC_OBJECT_TYPES = ("government", "department", "division", "poweritem", "exercise")
 PRIVATE_ACTIONS = ("membership.", "token.")

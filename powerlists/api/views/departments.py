@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
@@ -19,32 +17,8 @@ from rest_framework.response import Response
 
 from ...models import Category, Department, DepartmentKind, Division, Exercise, PowerItem, Role, in_force_q
 from ..concurrency import with_etag
+from ..filters import IdFilter, StableOrderingFilter
 from ..params import as_of
-
-# --- helpers shared by the read resources (departments, exercises, audit) ----------------------------
-
-
-class StableOrderingFilter(filters.OrderingFilter):
-    """``?ordering=`` as DRF does it, always ending on the unique ``id`` so pages never repeat or skip."""
-
-    def get_ordering(self, request, queryset, view):
-        ordering = list(super().get_ordering(request, queryset, view) or [])
-        if not {term.lstrip("-") for term in ordering} & {"id", "pk"}:
-            ordering.append("-id" if ordering and ordering[0].startswith("-") else "id")
-        return ordering
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """An integer id: ``abc`` or ``1.5`` is a 400, not a 500 and not a silent rounding."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 0)
-        kwargs.setdefault("max_value", 2**62)
-        super().__init__(*args, **kwargs)
-
 
 # --- departments ---------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from ...models import Exercise, Method, Role, in_force_q
 from ..concurrency import with_etag
-from .departments import IdFilter, StableOrderingFilter
+from ..filters import IdFilter, StableOrderingFilter
 
 ROW_FIELDS = (
     "id", "item_id", "item__code", "item__name", "government__code", "government__name", "role",

@@ -1,0 +1,30 @@
+"""Filters shared by the API's resources."""
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import filters
+
+
+class StableOrderingFilter(filters.OrderingFilter):
+    """``?ordering=`` as DRF does it, always ending on the unique ``id`` so pages never repeat or skip."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if not {term.lstrip("-") for term in ordering} & {"id", "pk"}:
+            ordering.append("-id" if ordering and ordering[0].startswith("-") else "id")
+        return ordering
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """An integer id: ``abc`` or ``1.5`` is a 400, not a 500 and not a silent rounding."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 2**62)
+        super().__init__(*args, **kwargs)
