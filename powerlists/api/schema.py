@@ -41,7 +41,7 @@ def add_error_responses(result, generator, request, public):
             declared = any(code.startswith("4") for code in operation["responses"])
             codes = READ if method in ("get", "head") else WRITE
             if declared:  # the view documents its own errors: add only what applies to every request
-                codes = ("401", "429") if method in ("get", "head") else ("400", "401", "429")
+                codes = ("400", "401", "404", "429") if method in ("get", "head") else ("400", "401", "429")
             for code in codes:
                 response = operation["responses"].setdefault(code, {"description": DESCRIPTIONS[code]})
                 response.setdefault("content", {"application/json": {"schema": reference}})

@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from ... import policy
 from ...models import (
     Batch,
+    Decision,
     Department,
     Government,
     Method,
@@ -142,7 +143,13 @@ def actor_visible(request) -> bool:
 # --- serializers --------------------------------------------------------------------------------------
 
 
+def blank_choice(choices):
+    """A read-only choice that may also be empty (an undecided side, a change without a method)."""
+    return serializers.ChoiceField(choices=choices, allow_blank=True, read_only=True)
+
+
 class TransferPartySerializer(serializers.ModelSerializer):
+    decision = blank_choice(Decision.choices)
     government = serializers.CharField(source="government.code", read_only=True)
     government_name = serializers.CharField(source="government.name", read_only=True)
 
@@ -167,6 +174,9 @@ class TransferSerializer(serializers.ModelSerializer):
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     parties = TransferPartySerializer(many=True, read_only=True)
     created_by = serializers.SerializerMethodField()
+    method = blank_choice(Method.choices)
+    giver_decision = blank_choice(Decision.choices)
+    receiver_decision = blank_choice(Decision.choices)
 
     class Meta:
         model = Transfer
