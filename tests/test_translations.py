@@ -39,13 +39,13 @@ def test_key_labels_are_chinese_by_default_and_english_when_asked(label, chinese
 def test_front_page_in_english(client, db):
     response = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
     page = response.content.decode()
-    assert "<title>Power lists</title>" in page
+    assert re.search(r"<title>[^<]+ · Power lists</title>", page)
     assert "权力清单" not in page
 
 
 def test_front_page_in_chinese_by_default(client, db):
     page = client.get(reverse("home")).content.decode()
-    assert "<title>权力清单</title>" in page
+    assert "<title>各级政府 · 权力清单</title>" in page
 
 
 def _po_messages(path: Path) -> list[tuple[str, str, list[str]]]:
