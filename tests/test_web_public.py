@@ -456,3 +456,12 @@ def test_query_budgets_do_not_grow_with_the_data(client, tree, make_item, size, 
     assert len(row_names(html)) == size + 1
     _, html = page(client, "item", busy.pk)
     assert html.count("收回该事项") == size
+
+
+def test_bad_input_on_item_department_and_home_pages(client, tree, history):
+    for url in (reverse("item", args=[history.devolved.pk]) + "?date=2020-1-1",
+                reverse("department", args=[tree.city_dept.pk]) + "?date=9999-99-99",
+                reverse("home") + "?q=" + "长" * 101):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert 'class="problems" role="alert"' in response.content.decode(), url
