@@ -7,7 +7,7 @@ from . import urls_read, urls_write
 from .views.governments import GovernmentViewSet
 
 router = DefaultRouter()
-router.register("governments", GovernmentViewSet, basename="government")
+router.register("governments", GovernmentViewSet, basename="api-government")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -8,7 +8,7 @@ from .views.stats import StatsViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
-router.register("departments", DepartmentViewSet, basename="department")
-router.register("exercises", ExerciseViewSet, basename="exercise")
-router.register("audit", AuditEventViewSet, basename="audit-event")
-router.register("stats", StatsViewSet, basename="stats")
+router.register("departments", DepartmentViewSet, basename="api-department")
+router.register("exercises", ExerciseViewSet, basename="api-exercise")
+router.register("audit", AuditEventViewSet, basename="api-audit-event")
+router.register("stats", StatsViewSet, basename="api-stats")

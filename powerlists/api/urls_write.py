@@ -7,6 +7,6 @@ from .views.transfers import TransferViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
-router.register("items", PowerItemViewSet, basename="item")
-router.register("transfers", TransferViewSet, basename="transfer")
-router.register("batches", BatchViewSet, basename="batch")
+router.register("items", PowerItemViewSet, basename="api-item")
+router.register("transfers", TransferViewSet, basename="api-transfer")
+router.register("batches", BatchViewSet, basename="api-batch")

@@ -193,7 +193,7 @@ class BatchViewSet(viewsets.GenericViewSet):
         require_signed_in(request)
         data = dict(validated(BatchCreateSerializer, request))
         batch = workflow.create_batch(actor=request.user, **data)
-        return self._answer(batch.pk, status.HTTP_201_CREATED, {"Location": reverse("batch-detail", args=[batch.pk])})
+        return self._answer(batch.pk, status.HTTP_201_CREATED, {"Location": reverse("api-batch-detail", args=[batch.pk])})
 
     def _step(self, request, step, serializer_class=BatchCommentSerializer, prepare=None):
         require_signed_in(request)

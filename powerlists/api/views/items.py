@@ -206,7 +206,7 @@ class PowerItemViewSet(viewsets.GenericViewSet):
         data = dict(validated(ItemCreateSerializer, request))
         item = create_item(actor=request.user, government=data.pop("government"),
                            holder_from=data.pop("holder_from", None), reason=data.pop("reason", ""), **data)
-        return self._answer(item.pk, status.HTTP_201_CREATED, {"Location": reverse("item-detail", args=[item.pk])})
+        return self._answer(item.pk, status.HTTP_201_CREATED, {"Location": reverse("api-item-detail", args=[item.pk])})
 
     @extend_schema(
         summary="Correct an item",

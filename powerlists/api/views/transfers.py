@@ -374,7 +374,7 @@ class TransferViewSet(viewsets.GenericViewSet):
             if optional in data and data[optional] in (None, ""):
                 del data[optional]
         transfer = workflow.propose(actor=request.user, **data)
-        location = reverse("transfer-detail", args=[transfer.pk])
+        location = reverse("api-transfer-detail", args=[transfer.pk])
         return self._answer(transfer.pk, status.HTTP_201_CREATED, {"Location": location})
 
     @extend_schema(

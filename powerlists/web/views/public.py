@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from ...api.views.departments import responsibilities_table
 from ...models import (
     Arrangement,
     Batch,
@@ -39,6 +38,7 @@ from ...models import (
     in_force_q,
 )
 from ...queries import ancestors, children, diff, list_queryset, subtree, within_q
+from ...queries.departments import responsibilities_table
 from ...queries.lists import LIST_FIELDS, arrangement_expression
 from ...queries.tree import path_prefix_q
 from ...spreadsheets import EXPORT_COLUMNS, list_cells, write_csv, write_xlsx
