@@ -233,15 +233,17 @@ ACTIONS = tuple(_RULES)
 # --- the same answers as SQL filters, for lists -------------------------------------------------------
 
 
-def scope_q(user, field: str):
-    """Rows whose government (a path at ``field``) lies in one of ``user``'s scopes (any role)."""
+def scope_q(user, field: str, roles=None):
+    """Rows whose government (a path at ``field``) lies in the scope of one of ``user``'s memberships
+    (with one of ``roles``, or any role when ``roles`` is None). A superuser's scope is handled by callers."""
     from django.db.models import Q
 
     from .queries.tree import path_prefix_q
 
     q = Q(pk__in=[])
-    for _role, path, subtree in _memberships(user):
-        q |= path_prefix_q(path, field) if subtree else Q(**{field: path})
+    for role, path, subtree in _memberships(user):
+        if roles is None or role in roles:
+            q |= path_prefix_q(path, field) if subtree else Q(**{field: path})
     return q
 
 
@@ -267,3 +269,25 @@ def transfer_visibility_q(user, prefix: str = ""):
                                            transfer=OuterRef(f"{prefix}pk" if prefix else "pk"))
     return (effective | scope_q(user, f"{prefix}giver__path") | scope_q(user, f"{prefix}receiver__path")
             | Exists(parties))
+
+
+def visible_transfers(user):
+    """The transfers ``user`` may see (:func:`can_view_transfer`), as a queryset."""
+    q = transfer_visibility_q(user)
+    return Transfer.objects.all() if q is None else Transfer.objects.filter(q)
+
+
+def visible_batches(user):
+    """Effective batches for everyone; a role holder also sees the batches issued inside their scope and
+    those holding a transfer they may see (a receiving reviewer accepts in a batch issued above them)."""
+    from django.db.models import Q
+
+    effective = Q(state="effective")
+    if not is_active_user(user):
+        return Batch.objects.filter(effective)
+    if user.is_superuser:
+        return Batch.objects.all()
+    if not _memberships(user):
+        return Batch.objects.filter(effective)
+    with_visible = visible_transfers(user).filter(batch__isnull=False).values("batch_id")
+    return Batch.objects.filter(effective | scope_q(user, "issuer__path") | Q(pk__in=with_visible))

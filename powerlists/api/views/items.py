@@ -31,7 +31,6 @@ from .transfers import (
     errors,
     require_signed_in,
     validated,
-    visible_transfers_q,
 )
 
 STATUSES = [("active", "现行"), ("cancelled", "已取消"), ("replaced", "已调整")]
@@ -234,7 +233,7 @@ class PowerItemViewSet(viewsets.GenericViewSet):
     def history(self, request, pk=None):
         item = get_object_or_404(PowerItem.objects.only("id"), pk=pk)
         events = AuditEvent.objects.filter(item=item)
-        visible = visible_transfers_q(request.user)
+        visible = policy.transfer_visibility_q(request.user)
         if visible is not None:
             events = events.filter(Q(transfer__isnull=True)
                                    | Q(transfer__in=Transfer.objects.filter(visible).values("pk")))

@@ -11,7 +11,7 @@ If-Match / Idempotency-Key header parameters, stable ordering and the visibility
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import (
@@ -111,28 +111,8 @@ def require_signed_in(request) -> None:
         raise exceptions.NotAuthenticated()
 
 
-def visible_transfers_q(user) -> Q | None:
-    """The one SQL filter of :func:`policy.can_view_transfer`; ``None`` means every transfer (superuser)."""
-    return policy.transfer_visibility_q(user)
-
-
-def visible_transfers(user):
-    q = visible_transfers_q(user)
-    return Transfer.objects.all() if q is None else Transfer.objects.filter(q)
-
-
-def visible_batches(user):
-    """Effective batches for everyone; a role holder also the batches issued inside their scope and those
-    holding a transfer they may see (a receiving reviewer accepts in a batch issued above them)."""
-    effective = Q(state="effective")
-    if not policy.is_active_user(user):
-        return Batch.objects.filter(effective)
-    if user.is_superuser:
-        return Batch.objects.all()
-    if not policy._memberships(user):
-        return Batch.objects.filter(effective)
-    with_visible = visible_transfers(user).filter(batch__isnull=False).values("batch_id")
-    return Batch.objects.filter(effective | policy.scope_q(user, "issuer__path") | Q(pk__in=with_visible))
+visible_transfers = policy.visible_transfers
+visible_batches = policy.visible_batches
 
 
 def actor_visible(request) -> bool:
@@ -453,5 +433,5 @@ class TransferViewSet(viewsets.GenericViewSet):
 
 __all__ = [
     "ERROR", "IDEMPOTENCY_KEY", "IF_MATCH", "IF_MATCH_REQUIRED", "StableOrdering", "TransferViewSet", "errors",
-    "visible_batches", "visible_transfers", "visible_transfers_q",
+    "visible_batches", "visible_transfers",
 ]

@@ -29,7 +29,6 @@ from ...models import (
 from ...models import TransferKind as K
 from ...models import TransferState as S
 from ...queries import joint_review as joint_review_query
-from ...queries.tree import path_prefix_q
 from ...services import DomainError, staff_posts_moved, update_item, workflow
 from ...services.errors import Conflict
 from ..forms import (
@@ -54,33 +53,15 @@ EDITING = {policy.EDITOR, policy.ADMINISTRATOR}
 def scope_q(field: str, user, roles=None) -> Q | None:
     """Rows whose government ``field`` (a path) lies in the scope of ``user``'s memberships with one of
     ``roles`` (any role when None). ``None`` means everywhere (a superuser)."""
-    if user.is_superuser:
-        return None
-    q = Q(pk__in=[])
-    for role, path, subtree in policy._memberships(user):
-        if roles is None or role in roles:
-            q |= path_prefix_q(path, field) if subtree else Q(**{field: path})
-    return q
+    return None if user.is_superuser else policy.scope_q(user, field, roles)
 
 
 def _filter(qs, q):
     return qs if q is None else qs.filter(q)
 
 
-def visible_transfers(user):
-    """The SQL form of :func:`policy.can_view_transfer`."""
-    if user.is_superuser:
-        return Transfer.objects.all()
-    parties = _filter(TransferParty.objects.all(), scope_q("government__path", user)).values("transfer_id")
-    return Transfer.objects.filter(
-        Q(state=S.EFFECTIVE) | scope_q("giver__path", user) | scope_q("receiver__path", user) | Q(pk__in=parties))
-
-
-def visible_batches(user):
-    if user.is_superuser:
-        return Batch.objects.all()
-    with_visible = visible_transfers(user).filter(batch__isnull=False).values("batch_id")
-    return Batch.objects.filter(Q(state=BatchState.EFFECTIVE) | scope_q("issuer__path", user) | Q(pk__in=with_visible))
+visible_transfers = policy.visible_transfers
+visible_batches = policy.visible_batches
 
 
 def maker_ids(user):
