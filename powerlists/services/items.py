@@ -17,6 +17,8 @@ from ..models import Category, Department, Division, Exercise, Government, Power
 from .audit import record, snapshot
 from .errors import Conflict, InvalidInput, RuleViolation
 
+CATEGORIES = frozenset(Category.values)  # looked up for every row of an import: computed once
+TIERS = frozenset(Tier.values)
 TEXT_FIELDS = {"code", "name", "field", "legal_basis"}
 ITEM_FIELDS = {
     "code", "name", "category", "field", "legal_basis", "statutory_days", "promised_days", "responsibilities",
@@ -70,13 +72,13 @@ def apply_item_values(item: PowerItem, values: dict) -> None:
             raise InvalidInput("invalid_text", f"{name} 必须是文字。", f"{name} must be text.", field=name)
         setattr(item, name, value.strip())
     if "category" in values:
-        if values["category"] not in Category.values:
+        if values["category"] not in CATEGORIES:
             raise InvalidInput("invalid_category", "权力类别无效，应为：" + "、".join(str(label) for label in Category.labels),
                                "Unknown category; use one of: " + ", ".join(Category.values),
                                category=values["category"])
         item.category = values["category"]
     if "lowest_tier" in values:
-        if values["lowest_tier"] not in Tier.values:
+        if values["lowest_tier"] not in TIERS:
             raise InvalidInput("invalid_tier", "法定最低实施层级无效。", "Unknown lowest tier.")
         item.lowest_tier = values["lowest_tier"]
     for name in ("statutory_days", "promised_days"):
@@ -116,7 +118,7 @@ def _check_item(item: PowerItem) -> None:
         raise InvalidInput("name_too_long", "事项名称不能超过200个字符。", "An item name has at most 200 characters.")
     if len(item.field) > 50:
         raise InvalidInput("field_too_long", "领域不能超过50个字符。", "A field has at most 50 characters.")
-    if item.category not in Category.values:
+    if item.category not in CATEGORIES:
         raise InvalidInput("invalid_category", "权力类别无效。", "Unknown category.", category=item.category)
     if (
         item.statutory_days is not None
