@@ -5,6 +5,7 @@ session; the confirmation carries only the fingerprint, which must be one the se
 from __future__ import annotations
 
 import secrets
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -27,9 +28,20 @@ from .workspace import editable_governments
 SESSION_KEY = "workspace_imports"
 
 
+KEEP_UPLOADS_SECONDS = 24 * 3600
+
+
 def _store() -> Path:
+    """The folder of uploaded files awaiting confirmation; files older than a day are removed."""
     path = Path(settings.MEDIA_ROOT) / "imports"
     path.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - KEEP_UPLOADS_SECONDS
+    for stale in path.iterdir():
+        try:
+            if stale.is_file() and stale.stat().st_mtime < cutoff:
+                stale.unlink(missing_ok=True)
+        except OSError:  # another process removed it first
+            continue
     return path
 
 
