@@ -48,8 +48,9 @@ def test_front_page_in_chinese_by_default(client, db):
     assert "<title>各级政府 · 权力清单</title>" in page
 
 
-def _po_messages(path: Path) -> list[tuple[str, str, list[str]]]:
-    """(msgid, msgstr, flags) of each entry of a .po file: enough of the format for Django's catalogue."""
+def _po_messages(path: Path) -> list[tuple[str, str, list[str], str, list[str]]]:
+    """(msgid, msgstr, flags, msgid_plural, plural msgstrs) of each entry of a .po file: enough of the format
+    for Django's catalogue. For a plural entry msgstr is msgstr[0] and the last item lists every msgstr[n]."""
 
     def unquote(text: str) -> str:
         text = text.strip()
@@ -63,11 +64,13 @@ def _po_messages(path: Path) -> list[tuple[str, str, list[str]]]:
             msgid = current["msgid"]
             if "msgctxt" in current:  # gettext keys a message with a context as "context\x04msgid"
                 msgid = current["msgctxt"] + "\x04" + msgid
-            entries.append((msgid, current.get("msgstr", ""), current["flags"]))
+            forms = [current[k] for k in sorted(k for k in current if k.startswith("msgstr["))]
+            msgstr = current.get("msgstr", forms[0] if forms else "")
+            entries.append((msgid, msgstr, current["flags"], current.get("msgid_plural", ""), forms))
 
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
-        if not line:
+        if not line or line.startswith("#~"):
             continue
         if line.startswith("#,"):
             if current is not None and "msgid" in current:
@@ -83,7 +86,7 @@ def _po_messages(path: Path) -> list[tuple[str, str, list[str]]]:
                 flush()
                 current = None
             current = current or {"flags": []}
-            field = "msgstr" if keyword.startswith("msgstr") else keyword
+            field = keyword
             current[field] = current.get(field, "") + unquote(rest)
         elif line.startswith('"'):
             current[field] += unquote(line)
@@ -93,27 +96,40 @@ def _po_messages(path: Path) -> list[tuple[str, str, list[str]]]:
 
 def test_every_message_is_translated_and_compiled():
     entries = _po_messages(LC_MESSAGES / "django.po")
-    messages = [(msgid, msgstr, flags) for msgid, msgstr, flags in entries if msgid]
+    messages = [entry for entry in entries if entry[0]]
     assert len(messages) > 100
-    assert not [msgid for msgid, _, flags in entries if "fuzzy" in flags], "fuzzy entries are not compiled"
-    assert not [msgid for msgid, msgstr, _ in messages if not msgstr.strip()], "untranslated in the .po"
+    assert not [msgid for msgid, _, flags, _, _ in entries if "fuzzy" in flags], "fuzzy entries are not compiled"
+    untranslated = [msgid for msgid, msgstr, _, plural, forms in messages
+                    if not msgstr.strip() or (plural and (len(forms) < 2 or not all(f.strip() for f in forms)))]
+    assert not untranslated, "untranslated in the .po"
 
     with open(LC_MESSAGES / "django.mo", "rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    def lookup(key: str) -> str:
-        if "\x04" in key:
-            context, msgid = key.split("\x04", 1)
-            return compiled.pgettext(context, msgid)
-        return compiled.gettext(key)
 
-    stale = [msgid for msgid, msgstr, _ in messages if lookup(msgid) != msgstr]
+    def lookup(key: str, plural: str, n: int) -> str:
+        context, msgid = key.split("\x04", 1) if "\x04" in key else (None, key)
+        if plural:
+            return (compiled.npgettext(context, msgid, plural, n) if context
+                    else compiled.ngettext(msgid, plural, n))
+        return compiled.pgettext(context, msgid) if context else compiled.gettext(msgid)
+
+    stale = []
+    for msgid, msgstr, _, plural, forms in messages:
+        if plural:
+            if [lookup(msgid, plural, 1), lookup(msgid, plural, 2)] != forms[:2]:
+                stale.append(msgid)
+        elif lookup(msgid, "", 1) != msgstr:
+            stale.append(msgid)
     assert not stale, "the .mo is out of date with the .po: run compilemessages"
 
 
 def test_placeholders_kept():
-    for msgid, msgstr, flags in _po_messages(LC_MESSAGES / "django.po"):
+    for msgid, msgstr, flags, plural, forms in _po_messages(LC_MESSAGES / "django.po"):
         if "python-format" in flags:
-            assert sorted(_placeholders(msgid)) == sorted(_placeholders(msgstr)), msgid
+            for translated in forms or [msgstr]:
+                assert sorted(set(_placeholders(msgid))) == sorted(set(_placeholders(translated))), msgid
+        if "python-brace-format" in flags:
+            assert sorted(re.findall(r"\{[a-z_]+\}", msgid)) == sorted(re.findall(r"\{[a-z_]+\}", msgstr)), msgid
 
 
 def _placeholders(text: str) -> list[str]:
