@@ -12,6 +12,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .models import Arrangement, Category, Tier
@@ -69,7 +70,16 @@ def neutralise(value) -> object:
 
 
 def item_cells(item: dict) -> dict:
-    """Export cells of one item (a dict with the model's field names) keyed by column key."""
+    """Export cells of one item (a dict with the model's field names) keyed by column key.
+
+    Labels are always the canonical Chinese ones, whatever the page's language, so that every export
+    can be imported again.
+    """
+    with translation.override("zh-hans"):
+        return _item_cells(item)
+
+
+def _item_cells(item: dict) -> dict:
     category = item.get("category")
     tier = item.get("lowest_tier")
     return {
@@ -103,8 +113,10 @@ def list_cells(row: dict) -> dict:
     })
     arrangement = row.get("arrangement")
     share = row.get("fiscal_share")
+    with translation.override("zh-hans"):
+        arrangement_label = str(Arrangement(arrangement).label) if arrangement in Arrangement.values else ""
     cells.update({
-        "arrangement": str(Arrangement(arrangement).label) if arrangement in Arrangement.values else "",
+        "arrangement": arrangement_label,
         "role": row.get("role", ""),
         "from_government": row.get("source__government__name") or "",
         "fiscal_share": "" if share is None else f"{share:.2f}",

@@ -11,6 +11,17 @@ HOLDING_SINCE = D(2016, 1, 1)
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """A request in English leaves English active in the thread; each test starts in the default."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Rate-limit counters and cached answers live in the cache: each test starts with none."""
     from django.core.cache import cache

@@ -389,3 +389,15 @@ def test_ten_thousand_rows(tree, catalogue):
     assert PowerItem.objects.get(government=tree.city, code="S00011").parent.code == "S00010"
     print(f"10,000 rows previewed and imported in {elapsed:.1f} s ({10_000 / elapsed:.0f} rows/s)")
     assert elapsed < 60
+
+
+def test_an_export_made_in_english_imports_again(db):
+    """Exports carry the canonical Chinese labels whatever the page's language."""
+    from django.utils import translation
+
+    from powerlists import spreadsheets
+
+    with translation.override("en"):
+        cells = spreadsheets.item_cells({"code": "E1", "name": "食品经营许可", "category": "licensing",
+                                         "lowest_tier": 4})
+    assert cells["category"] == "行政许可" and cells["lowest_tier"] == "乡级（街道、镇、乡）"

@@ -124,7 +124,7 @@ def test_every_message_is_translated_and_compiled():
 
 
 def test_placeholders_kept():
-    for msgid, msgstr, flags, plural, forms in _po_messages(LC_MESSAGES / "django.po"):
+    for msgid, msgstr, flags, _plural, forms in _po_messages(LC_MESSAGES / "django.po"):
         if "python-format" in flags:
             for translated in forms or [msgstr]:
                 assert sorted(set(_placeholders(msgid))) == sorted(set(_placeholders(translated))), msgid
