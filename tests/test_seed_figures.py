@@ -7,11 +7,27 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from powerlists.models import AuditEvent, DepartmentKind, Exercise, Government, Method, Role, Transfer
+from accounts.models import Membership
+from powerlists.models import (
+    Arrangement,
+    AuditEvent,
+    Batch,
+    BatchState,
+    Decision,
+    DepartmentKind,
+    Exercise,
+    Government,
+    Method,
+    Origin,
+    Role,
+    Transfer,
+    TransferState,
+)
 from powerlists.models.choices import SHARED_ROLES
 from powerlists.queries import diff, power_list
+from powerlists.queries.joint_review import joint_review
 from powerlists.seedcases.figures import LANSHAN_DAY, compute_figures
-from powerlists.seedcases.loader import load
+from powerlists.seedcases.loader import DEFAULT_DEMO_PASSWORD, load
 
 pytestmark = pytest.mark.slow
 D = datetime.date
@@ -53,11 +69,17 @@ def test_figures_of_each_seed_match(figures, source):
 
 def test_only_the_figures_needing_missing_features_are_pending(figures):
     pending = {(f.source, f.seed, f.pending) for f in figures if f.match is None}
-    assert pending == {
-        ("000", "149", "workflow issue (proposals, joint review)"),
-        ("000", "33", "workflow issue (proposals, joint review)"),
-        ("000", "84.92%", "evaluation issue"),
-    }
+    assert pending == {("000", "84.92%", "evaluation issue")}
+
+
+def test_harbin_workflow_figures_are_computed_from_the_proposals(figures):
+    harbin = {f.description.split("/")[-1].strip(): (f.seed, f.computed, f.match) for f in figures if f.source == "000"}
+    assert harbin["offered by city departments"] == ("149", "149", True)
+    assert harbin["requested by districts"] == ("33", "33", True)
+    assert harbin["agreed at the joint review and devolved to districts"] == ("175", "175", True)
+    assert harbin["rejected at the joint review, each with a reason"] == ("7", "7", True)
+    assert harbin["joint review: every agreed proposal has both sides' decisions"] == (
+        "175", "175 (1575/1575 proposals)", True)
 
 
 def _xiaochi_dates():
@@ -121,9 +143,75 @@ def test_harbin_each_district_exercises_the_same_boundary_set(seeded, db):
 
 
 def test_every_transfer_was_audited(seeded, db):
-    transfers = Transfer.objects.count()
-    assert transfers > 4000
-    assert AuditEvent.objects.filter(action__startswith="transfer.").count() == transfers
+    effective = Transfer.objects.filter(state=TransferState.EFFECTIVE).count()
+    assert effective > 4000
+    assert AuditEvent.objects.filter(action__startswith="transfer.").count() == effective
+    proposals = Transfer.objects.filter(created_by__isnull=False).count()
+    assert proposals == 182 * 9
+    assert AuditEvent.objects.filter(action="workflow.propose").count() == proposals
+    assert AuditEvent.objects.filter(action="workflow.submit").count() == proposals
+    assert AuditEvent.objects.filter(action="workflow.reject").count() == 7 * 9
+    assert AuditEvent.objects.filter(action="workflow.approve").count() == 175 * 9
+    assert AuditEvent.objects.filter(action="workflow.accept").count() == 175 * 9
+
+
+def test_harbin_joint_review_with_daoli(seeded, db):
+    """对接会 between 哈尔滨市 and 道里区: 149 offered and 33 requested proposals, 175 agreed, 7 rejected."""
+    city, daoli = gov("哈尔滨市"), gov("道里区")
+    review = joint_review(city, daoli)
+    assert len(review.offered) == 149 and len(review.requested) == 33
+    assert len(review.catalogue) == 175
+    assert {r["state"] for r in review.catalogue} == {TransferState.EFFECTIVE}
+    assert not review.undecided
+    rejected = review.rejected
+    assert len(rejected) == 7 and len({r["item_id"] for r in rejected}) == 7
+    assert all(r["decision_reason"].strip() for r in rejected), "every rejection carries its reason"
+    assert sorted(r["origin"] for r in rejected) == [Origin.OFFERED] * 5 + [Origin.REQUESTED] * 2
+    assert {r["giver_decided_by__username"] for r in rejected} == {"harbin-reviewer"}
+    for r in review.catalogue:
+        assert r["giver_decision"] == r["receiver_decision"] == Decision.APPROVED
+        assert r["giver_decided_by__username"] == "harbin-reviewer"
+        assert r["receiver_decided_by__username"] == "daoli-reviewer"
+        assert r["receiving_department__name"].startswith("道里区")
+    # Offered proposals were made by the city's editor, requested ones by the district's.
+    makers = dict(Transfer.objects.filter(giver=city, receiver=daoli).values_list("origin", "created_by__username")
+                  .distinct())
+    assert makers == {Origin.OFFERED: "harbin-editor", Origin.REQUESTED: "daoli-editor"}
+    assert all(r["staff_posts"] == 0 for r in rejected), "staff posts move only with agreed powers"
+    assert sum(r["staff_posts"] for r in review.catalogue) > 0
+
+
+def test_harbin_rejected_items_stay_with_the_city(seeded, db):
+    city = gov("哈尔滨市")
+    rejected = set(Transfer.objects.filter(giver=city, state=TransferState.REJECTED).values_list("item_id", flat=True))
+    assert len(rejected) == 7
+    rows = {r["item_id"]: r for r in power_list(city, D(2018, 1, 1))}
+    assert all(rows[item]["arrangement"] == Arrangement.RETAINED for item in rejected)
+    assert not Exercise.objects.filter(item_id__in=rejected).exclude(government=city).exists()
+
+
+def test_harbin_batches_went_through_the_workflow(seeded, db):
+    batches = Batch.objects.filter(issuer__name="哈尔滨市").order_by("effective_on")
+    assert [(b.state, b.created_by.username, b.decided_by.username) for b in batches] == [
+        (BatchState.EFFECTIVE, "harbin-editor", "harbin-reviewer")] * 2
+    assert [b.transfers.filter(state=TransferState.EFFECTIVE).values("item").distinct().count()
+            for b in batches] == [120, 55]
+
+
+def test_demo_users_and_their_roles(seeded, db, django_user_model, settings):
+    # The module's load ran before the fast test hasher was set: accept both.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher",
+                                 "django.contrib.auth.hashers.MD5PasswordHasher"]
+    users = django_user_model.objects.filter(username__regex=r"^[a-z]+-(editor|reviewer)(-2)?$")
+    assert users.count() == 3 + 9 * 2
+    daoli = django_user_model.objects.get(username="daoli-reviewer")
+    assert daoli.check_password(DEFAULT_DEMO_PASSWORD)
+    assert list(Membership.objects.filter(user=daoli).values_list("government__name", "role")) == [
+        ("道里区", "reviewer")]
+    city_roles = set(Membership.objects.filter(government__name="哈尔滨市").values_list("user__username", "role"))
+    assert city_roles == {("harbin-editor", "editor"), ("harbin-reviewer", "reviewer"),
+                          ("harbin-reviewer-2", "reviewer")}
+    assert AuditEvent.objects.filter(action="membership.grant").count() == 21
 
 
 def test_loadseedcases_refuses_a_second_load(seeded, db):

@@ -151,8 +151,76 @@ HARBIN_DISTRICT_OWN = 287 - HARBIN_CITY_DEVOLVED
 HARBIN_STAFF_POSTS = 113
 HARBIN_STREET_OWN = 38
 HARBIN_STREET_RECEIVED = 54 - HARBIN_STREET_OWN
-# Illustrative split of the 175 agreed proposals by origin (149 offered + 33 requested, 7 not agreed).
-HARBIN_AGREED_REQUESTED = 31
+HARBIN_OFFERED = 149  # 端菜: items the city departments offered
+HARBIN_REQUESTED = 33  # 点菜: items the districts requested
+# The joint review (对接会) kept 7 proposed items at city level (illustrative choice: items touching
+# public safety, ecological protection or resource development, the seed's 380 boundary): 5 offered by
+# city departments, 2 requested by the districts. (name, category, field, reason). They are among the
+# city's 380 retained items.
+HARBIN_REJECTED_OFFERED = [
+    ("危险化学品经营许可", "licensing", "安全管理",
+     "涉及公共安全，危险化学品经营须全市统一监管，经对接会论证由市级行使"),
+    ("大型群众性活动安全许可", "licensing", "安全管理",
+     "涉及公共安全，大型活动跨区域调度警力，经对接会论证由市级行使"),
+    ("辐射安全许可", "licensing", "环境保护",
+     "涉及生态环境保护和辐射安全，区级缺少专业监测力量，暂不下放"),
+    ("危险废物经营许可", "licensing", "环境保护",
+     "涉及生态环境保护，危险废物须全市统筹处置，经对接会论证由市级行使"),
+    ("采矿许可证核发", "licensing", "自然资源",
+     "涉及资源开发与利用，矿产资源须全市统一规划和出让，由市级行使"),
+]
+HARBIN_REJECTED_REQUESTED = [
+    ("建设项目环境影响评价文件审批", "licensing", "环境保护",
+     "涉及生态环境保护，环评审批须按全市环境容量统一把关，由市级行使"),
+    ("建设用地审批", "licensing", "自然资源",
+     "涉及土地资源开发与利用，建设用地须按全市土地利用总体规划统一审批，由市级行使"),
+]
+# 点菜 fields: the seed says the districts asked for powers in municipal infrastructure, market access
+# and urban planning (基础设施建设 belongs to 市建委, case 001; here 城市管理 stands for it).
+HARBIN_REQUESTED_FIELDS = ("市场监管", "规划建设", "城市管理")
+HARBIN_POSTS_ITEMS = 13  # staff posts go with the first 13 devolved items (1 per district, 113 in all)
+HARBIN_ROLLOUT_FIRST = 120  # devolved items in the first document; the rest in the second
+
+# Demo accounts (ASCII usernames: pinyin of the districts). The password is not in the fixtures: the
+# loader takes it from the environment variable DEMO_PASSWORD (default in loader.DEFAULT_DEMO_PASSWORD).
+HARBIN_PINYIN = {
+    "230102": "daoli", "230103": "nangang", "230104": "daowai", "230108": "pingfang", "230109": "songbei",
+    "230110": "xiangfang", "230111": "hulan", "230112": "acheng", "230113": "shuangcheng",
+}
+CITY_EDITOR, CITY_REVIEWER, CITY_REVIEWER_2 = "harbin-editor", "harbin-reviewer", "harbin-reviewer-2"
+
+
+def harbin_catalogue():
+    """The city's 555 市区共有 application-based items split into (devolved, retained, district_own),
+    and the 7 rejected ones (taken from the retained)."""
+    pool = [p for p in application_pool(exclude=set(JIANWEI_LICENSING + JIANWEI_CONFIRMATION)) if p[2] != "基础设施建设"]
+    devolve_fields = {"投资审批", "规划建设", "市场监管", "城市管理", "公共卫生", "文化教育", "住房保障", "社会保障",
+                      "劳动就业", "民政服务"}
+    devolved = [p for p in pool if p[2] in devolve_fields][:HARBIN_CITY_DEVOLVED]
+    rest = [p for p in pool if p not in devolved]
+    retained = rest[:HARBIN_CITY_RETAINED]
+    district_own = rest[HARBIN_CITY_RETAINED:HARBIN_CITY_RETAINED + HARBIN_DISTRICT_OWN]
+    assert len(devolved) == HARBIN_CITY_DEVOLVED and len(district_own) == HARBIN_DISTRICT_OWN, len(district_own)
+    rejected = [(n, cat, f, "offered", r) for n, cat, f, r in HARBIN_REJECTED_OFFERED]
+    rejected += [(n, cat, f, "requested", r) for n, cat, f, r in HARBIN_REJECTED_REQUESTED]
+    assert all((n, cat, f) in retained for n, cat, f, _, _ in rejected), "rejected items stay in the city's list"
+    return devolved, retained, district_own, rejected
+
+
+def harbin_requested(devolved) -> set[int]:
+    """Indexes (in ``devolved``) of the 31 agreed items the districts requested: round-robin over the
+    fields the seed names, skipping the items that carry staff posts (those the city offered)."""
+    agreed = HARBIN_REQUESTED - len(HARBIN_REJECTED_REQUESTED)
+    by_field = {f: [i for i, p in enumerate(devolved) if p[2] == f and i >= HARBIN_POSTS_ITEMS]
+                for f in HARBIN_REQUESTED_FIELDS}
+    chosen: list[int] = []
+    k = 0
+    while len(chosen) < agreed:
+        field = HARBIN_REQUESTED_FIELDS[k % len(HARBIN_REQUESTED_FIELDS)]
+        if by_field[field]:
+            chosen.append(by_field[field].pop(0))
+        k += 1
+    return set(chosen)
 
 
 def build_harbin() -> Case:
@@ -168,20 +236,10 @@ def build_harbin() -> Case:
 
     # Harbin city's catalogue: application-based powers shared by city and district law (市区共有),
     # 175 to be devolved and 380 kept at city level. 基础设施建设 belongs to 市建委 (case 001).
-    pool = [p for p in application_pool(exclude=set(JIANWEI_LICENSING + JIANWEI_CONFIRMATION)) if p[2] != "基础设施建设"]
-    devolve_fields = {"投资审批", "规划建设", "市场监管", "城市管理", "公共卫生", "文化教育", "住房保障", "社会保障",
-                      "劳动就业", "民政服务"}
-    devolved = [p for p in pool if p[2] in devolve_fields][:HARBIN_CITY_DEVOLVED]
-    rest = [p for p in pool if p not in devolved]
-    retained = rest[:HARBIN_CITY_RETAINED]
-    district_own = rest[HARBIN_CITY_RETAINED:HARBIN_CITY_RETAINED + HARBIN_DISTRICT_OWN]
-    assert len(devolved) == HARBIN_CITY_DEVOLVED and len(district_own) == HARBIN_DISTRICT_OWN, len(district_own)
-    city_items = []
+    devolved, retained, district_own, rejected = harbin_catalogue()
     for name, category, field in retained + devolved:
         dept = c.dept("2301", "哈尔滨市" + v.DEPARTMENT_BY_FIELD[field][0])
-        code = c.item("2301", name, category, field, iso(2015, 12, 31), department=dept, lowest_tier=COUNTY)
-        city_items.append((code, field))
-    devolved_codes = city_items[HARBIN_CITY_RETAINED:]
+        c.item("2301", name, category, field, iso(2015, 12, 31), department=dept, lowest_tier=COUNTY)
 
     for code, name, pilot in HARBIN_DISTRICTS:
         for item_name, category, field in district_own:
@@ -198,22 +256,87 @@ def build_harbin() -> Case:
             for item_name, category, field in v.STREET_OWN[:HARBIN_STREET_OWN]:
                 c.item(scode, item_name, category, field, iso(2017, 1, 1), department=centre, lowest_tier=TOWNSHIP)
 
-    # Two documents: a city government decree and a normative document (illustrative numbers).
-    c.batch("hrb-1", "2301", "哈尔滨市人民政府关于向区级政府下放部分行政职权事项的决定", iso(2017, 3, 1),
-            number="哈尔滨市人民政府令（示例第1号）", issued_on=iso(2017, 2, 10))
-    c.batch("hrb-2", "2301", "哈尔滨市人民政府关于进一步向区级政府下放行政职权事项的通知", iso(2017, 9, 1),
-            number="哈政规〔2017〕示例号", issued_on=iso(2017, 8, 15))
+    # Demo accounts: for the city an editor and two reviewers, for each district an editor and a reviewer.
+    c.op(op="user", username=CITY_EDITOR, display_name="哈尔滨市编办经办人（示例）",
+         memberships=[{"government": "2301", "role": "editor", "include_subtree": False}])
+    c.op(op="user", username=CITY_REVIEWER, display_name="哈尔滨市编办审核人（示例）",
+         memberships=[{"government": "2301", "role": "reviewer", "include_subtree": False}])
+    c.op(op="user", username=CITY_REVIEWER_2, display_name="哈尔滨市编办复核人（示例）",
+         memberships=[{"government": "2301", "role": "reviewer", "include_subtree": False}])
+    for dcode, dname, _ in HARBIN_DISTRICTS:
+        for role, label in (("editor", "经办人"), ("reviewer", "审核人")):
+            c.op(op="user", username=f"{HARBIN_PINYIN[dcode]}-{role}", display_name=f"{dname}{label}（示例）",
+                 memberships=[{"government": dcode, "role": role, "include_subtree": True}])
+
+    # Two documents (illustrative numbers), opened as draft batches by the city editor: a city
+    # government decree and a normative document.
+    c.op(op="batch_draft", key="hrb-1", actor=CITY_EDITOR, issuer="2301",
+         title="哈尔滨市人民政府关于向区级政府下放部分行政职权事项的决定", number="哈尔滨市人民政府令（示例第1号）",
+         round_no=None, effective_on=iso(2017, 3, 1), issued_on=iso(2017, 2, 10))
+    c.op(op="batch_draft", key="hrb-2", actor=CITY_EDITOR, issuer="2301",
+         title="哈尔滨市人民政府关于进一步向区级政府下放行政职权事项的通知", number="哈政规〔2017〕示例号",
+         round_no=None, effective_on=iso(2017, 9, 1), issued_on=iso(2017, 8, 15))
+
+    # The proposals: every item to every district, one transfer each. (item index, name, category,
+    # field, origin, batch, staff posts per district, rejection reason or "")
+    requested = harbin_requested(devolved)
+    proposals = []
     posts_left = HARBIN_STAFF_POSTS
-    for i, (code, field) in enumerate(devolved_codes):
-        batch = "hrb-1" if i < 120 else "hrb-2"
-        origin = "requested" if i % 5 == 4 and i // 5 < HARBIN_AGREED_REQUESTED else "offered"
-        for dcode, dname, _ in HARBIN_DISTRICTS:
-            posts = 1 if posts_left > 0 and i < 13 else 0
-            posts_left -= posts
-            unit = c.dept(dcode, county_dept(dname, field))
-            c.op(op="devolve", item=["2301", code], giver="2301", receiver=dcode, batch=batch, method="direct",
-                 origin=origin, receiving_department=[dcode, unit], staff_posts=posts)
+    for i, (name, category, field) in enumerate(devolved):
+        batch = "hrb-1" if i < HARBIN_ROLLOUT_FIRST else "hrb-2"
+        posts = []
+        for _ in HARBIN_DISTRICTS:
+            posts.append(1 if posts_left > 0 and i < HARBIN_POSTS_ITEMS else 0)
+            posts_left -= posts[-1]
+        proposals.append((name, category, field, "requested" if i in requested else "offered", batch, posts, ""))
     assert posts_left == 0
+    for name, category, field, origin, reason in rejected:
+        batch = "hrb-1" if origin == "offered" else "hrb-2"
+        proposals.append((name, category, field, origin, batch, [0] * len(HARBIN_DISTRICTS), reason))
+    offered = [p for p in proposals if p[3] == "offered"]
+    asked = [p for p in proposals if p[3] == "requested"]
+    assert (len(offered), len(asked)) == (HARBIN_OFFERED, HARBIN_REQUESTED), (len(offered), len(asked))
+
+    def key(name, category, dcode):
+        return f"hrb:{CODES.code(name, category)}:{dcode}"
+
+    def propose(actor, name, category, field, origin, batch, dcode, dname, posts):
+        unit = c.dept(dcode, county_dept(dname, field))
+        why = "市级部门梳理提出，区级行使效率更高、更加便民利企" if origin == "offered" else \
+            f"{dname}申请市级下放，以支持区级经济发展"
+        c.op(op="propose", key=key(name, category, dcode), actor=actor, kind="devolve",
+             item=["2301", CODES.code(name, category)], giver="2301", receiver=dcode, batch=batch, method="direct",
+             origin=origin, receiving_department=[dcode, unit], staff_posts=posts, reason=why)
+
+    # 端菜: the city editor offers 149 items to each district; 点菜: each district's editor requests 33.
+    for name, category, field, origin, batch, posts, _ in offered:
+        for (dcode, dname, _), n in zip(HARBIN_DISTRICTS, posts, strict=True):
+            propose(CITY_EDITOR, name, category, field, origin, batch, dcode, dname, n)
+    for dcode, dname, _ in HARBIN_DISTRICTS:
+        for name, category, field, origin, batch, _posts, _ in asked:
+            propose(f"{HARBIN_PINYIN[dcode]}-editor", name, category, field, origin, batch, dcode, dname, 0)
+    # Every proposal submitted by its author.
+    for name, category, _field, _origin, _batch, _posts, _ in offered:
+        for dcode, _dname, _ in HARBIN_DISTRICTS:
+            c.op(op="submit", proposal=key(name, category, dcode), actor=CITY_EDITOR)
+    for dcode, _dname, _ in HARBIN_DISTRICTS:
+        for name, category, *_ in asked:
+            c.op(op="submit", proposal=key(name, category, dcode), actor=f"{HARBIN_PINYIN[dcode]}-editor")
+    # 对接会: the city reviewer rejects the 7 items kept at city level (each district's proposal)...
+    for name, category, _field, _origin, _batch, _posts, reason in proposals:
+        if reason:
+            for dcode, _dname, _ in HARBIN_DISTRICTS:
+                c.op(op="reject", proposal=key(name, category, dcode), actor=CITY_REVIEWER, reason=reason)
+    # ... approves the rest batch by batch (放得下); each district's reviewer accepts its devolutions of
+    # each batch in one action (接得住; each proposal names its receiving unit); the documents take effect.
+    for batch in ("hrb-1", "hrb-2"):
+        c.op(op="approve_batch", batch=batch, actor=CITY_REVIEWER, comment="经市区对接会逐项论证，市区达成共识")
+    for dcode, _dname, _ in HARBIN_DISTRICTS:
+        for batch in ("hrb-1", "hrb-2"):
+            c.op(op="accept_in_batch", batch=batch, actor=f"{HARBIN_PINYIN[dcode]}-reviewer", government=dcode,
+                 receiving_department=None, comment="经对接会确认承接，承接单位已明确")
+    for batch in ("hrb-1", "hrb-2"):
+        c.op(op="effect_batch", batch=batch, actor=CITY_REVIEWER, comment="以市政府令和规范性文件形式下放至各区")
 
     # 强街固网: each pilot district hands street enforcement to its streets (entrusted).
     for district, streets in HARBIN_STREETS.items():

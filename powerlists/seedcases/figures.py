@@ -15,6 +15,7 @@ from django.db.models import Count, Min, Q
 from ..models import (
     Arrangement,
     Category,
+    Decision,
     Department,
     Exercise,
     Government,
@@ -28,6 +29,7 @@ from ..models import (
 )
 from ..models.choices import SHARED_ROLES
 from ..queries import power_list, subtree
+from ..queries.joint_review import JointReview, joint_review
 from ..queries.lists import arrangement_expression
 from ..services import staff_posts_moved
 
@@ -88,22 +90,46 @@ def _fig(source, description, seed, computed, expected=None) -> Figure:
 # ------------------------------------------------------------------------------------------------
 
 
+def harbin_joint_review(city: Government) -> list[JointReview]:
+    """The joint review (对接会) between 哈尔滨市 and each of its districts: every devolution proposal,
+    drafts and withdrawn ones left out."""
+    districts = Government.objects.filter(parent=city, tier=Tier.COUNTY).order_by("code")
+    return [joint_review(city, district) for district in districts]
+
+
+def harbin_workflow_figures(city: Government) -> list[Figure]:
+    """Offered, requested, agreed and rejected proposals, from the proposals as the workflow recorded them."""
+    reviews = harbin_joint_review(city)
+    offered = {r["item_id"] for jr in reviews for r in jr.offered}
+    requested = {r["item_id"] for jr in reviews for r in jr.requested}
+    agreed = [r for jr in reviews for r in jr.catalogue if r["state"] == TransferState.EFFECTIVE]
+    agreed_items = {r["item_id"] for r in agreed}
+    rejected = [r for jr in reviews for r in jr.rejected]
+    rejected_items = {r["item_id"] for r in rejected}
+    without_reason = sum(1 for r in rejected if not (r["decision_reason"] or "").strip())
+    one_sided = [r for r in agreed
+                 if r["giver_decision"] != Decision.APPROVED or r["receiver_decision"] != Decision.APPROVED]
+    both_sides = agreed_items - {r["item_id"] for r in one_sided}
+    return [
+        _fig("000", "端菜：市级部门提出拟下放事项 / offered by city departments", 149, len(offered)),
+        _fig("000", "点菜：区级申请下放事项 / requested by districts", 33, len(requested)),
+        _fig("000", "达成共识并下放至区的事项 / agreed at the joint review and devolved to districts", 175,
+             len(agreed_items)),
+        Figure("000", "对接会未达成共识（驳回并说明理由）/ rejected at the joint review, each with a reason", "7",
+               str(len(rejected_items)) if not without_reason else f"{len(rejected_items)} ({without_reason} without reason)",
+               len(rejected_items) == 7 and not without_reason and bool(rejected)),
+        Figure("000", "对接会：每项共识均经市区双方确认 / joint review: every agreed proposal has both sides' decisions",
+               "175", f"{len(both_sides)} ({len(agreed) - len(one_sided)}/{len(agreed)} proposals)",
+               len(both_sides) == 175 and not one_sided and bool(agreed)),
+    ]
+
+
 def harbin_figures() -> list[Figure]:
     city = _gov("哈尔滨市")
     devolutions = Transfer.objects.filter(
         kind=TransferKind.DEVOLVE, state=EFFECTIVE, giver=city, receiver__tier=Tier.COUNTY
     )
-    by_origin = dict(
-        devolutions.values("origin").annotate(n=Count("item", distinct=True)).values_list("origin", "n")
-    )
-    figures = [
-        Figure("000", "端菜：市级部门提出拟下放事项 / offered", "149",
-               f"agreed only: {by_origin.get('offered', 0)}", None, "workflow issue (proposals, joint review)"),
-        Figure("000", "点菜：区级申请下放事项 / requested", "33",
-               f"agreed only: {by_origin.get('requested', 0)}", None, "workflow issue (proposals, joint review)"),
-        _fig("000", "达成共识并下放至区的事项 / agreed and devolved city → districts", 175,
-             devolutions.values("item").distinct().count()),
-    ]
+    figures = harbin_workflow_figures(city)
 
     # The boundary: application-based powers the law lets either level exercise (市区共有:
     # lowest tier at or below county), as they stand after the reform.

@@ -22,11 +22,13 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .. import policy
 from ..models import (
+    AuditEvent,
     Batch,
     BatchState,
     Decision,
@@ -40,7 +42,7 @@ from ..models import (
     TransferParty,
     TransferState,
 )
-from .audit import record, snapshot
+from .audit import make_event, record, snapshot
 from .errors import Conflict, InvalidInput, TransferError
 from .transfers import Party, _clean_parties, apply_transfer, check_transfer
 
@@ -62,16 +64,22 @@ def _state_conflict(transfer: Transfer, action_zh: str, action_en: str) -> Confl
 
 
 def _lock(transfer: Transfer) -> Transfer:
-    """Lock the transfer (and its batch first, always in that order) and return it fresh."""
-    batch_id = Transfer.objects.filter(pk=transfer.pk).values_list("batch_id", flat=True).first()
-    if batch_id is not None:
-        Batch.objects.select_for_update().filter(pk=batch_id).first()
+    """Lock the transfer (and its batch first, always in that order) and return it fresh.
+
+    A database without row locks (SQLite) serializes writers and reads one snapshot per transaction:
+    there the transfer is simply read (the batch lookup would lock nothing and could not differ)."""
+    locking = connection.features.has_select_for_update
+    batch_id = None
+    if locking:
+        batch_id = Transfer.objects.filter(pk=transfer.pk).values_list("batch_id", flat=True).first()
+        if batch_id is not None:
+            Batch.objects.select_for_update().filter(pk=batch_id).values_list("pk", flat=True).first()
     current = (
         Transfer.objects.select_for_update(of=("self",))
         .select_related("giver", "receiver", "item", "batch", "receiving_department")
         .get(pk=transfer.pk)
     )
-    if current.batch_id != batch_id:  # moved between batches meanwhile
+    if locking and current.batch_id != batch_id:  # moved between batches meanwhile
         raise Conflict("concurrent_change", "该提议刚被他人修改，请刷新后重试。",
                        "This proposal was just changed by someone else; reload and try again.")
     return current
@@ -84,14 +92,45 @@ def _check_version(current: Transfer, expected_version: int | None) -> None:
                        expected_version=expected_version, current_version=current.version)
 
 
-def _step(current: Transfer, action: str, actor, before_state: str, comment: str, extra: dict | None = None):
-    current.version += 1
-    current.save()
+def _step_event(current: Transfer, action: str, actor, before_state: str, comment: str, extra: dict | None = None):
     after = {"state": current.state, "version": current.version}
     if extra:
         after.update(extra)
-    record(f"workflow.{action}", current, actor=actor, before={"state": before_state}, after=after,
-           reason=comment, government=current.giver, item=current.item, transfer=current, batch=current.batch)
+    return make_event(f"workflow.{action}", current, actor=actor, before={"state": before_state}, after=after,
+                      reason=comment, government=current.giver, item=current.item, transfer=current,
+                      batch=current.batch)
+
+
+def _step(current: Transfer, action: str, actor, before_state: str, comment: str, extra: dict | None = None):
+    current.version += 1
+    current.save()
+    _step_event(current, action, actor, before_state, comment, extra).save()
+
+
+def _steps(transfers: list[Transfer], fields: tuple[str, ...], action: str, actor, before_state: str, comment: str,
+           extra=None) -> None:
+    """:func:`_step` for many locked transfers of one batch action: the same rows and the same audit
+    events, written in a few statements instead of two per transfer. ``fields`` are the ones the action
+    changed (the rest were just read under lock); transfers writing the same values share one UPDATE.
+    ``extra`` maps a transfer to the extra audit detail."""
+    if not transfers:
+        return
+    now = timezone.now()
+    groups: dict[tuple, list[Transfer]] = {}
+    for t in transfers:
+        t.version += 1
+        t.updated_at = now
+        groups.setdefault(tuple(getattr(t, Transfer._meta.get_field(f).attname) for f in fields), []).append(t)
+    attnames = [Transfer._meta.get_field(f).attname for f in fields]
+    for values, group in groups.items():
+        for start in range(0, len(group), 500):
+            chunk = group[start:start + 500]
+            Transfer.objects.filter(pk__in=[t.pk for t in chunk]).update(
+                version=F("version") + 1, updated_at=now, **dict(zip(attnames, values, strict=True)))
+    AuditEvent.objects.bulk_create(
+        [_step_event(t, action, actor, before_state, comment, extra(t) if extra else None) for t in transfers],
+        batch_size=500,
+    )
 
 
 # --- proposing --------------------------------------------------------------------------------------
@@ -223,7 +262,8 @@ def submit(transfer: Transfer, *, actor, comment: str = "", expected_version: in
         current.giver_decision = current.receiver_decision = ""
         current.giver_decided_by = current.receiver_decided_by = None
         current.giver_decided_at = current.receiver_decided_at = None
-        current.parties.update(decision="", decided_by=None, decided_at=None)
+        if current.kind == TransferKind.SHARE:  # only a shared arrangement has parties deciding
+            current.parties.update(decision="", decided_by=None, decided_at=None)
         _step(current, "submit", actor, before, comment)
     return current
 
@@ -417,10 +457,11 @@ def add_to_batch(transfer: Transfer, batch: Batch, *, actor, comment: str = "") 
     return current
 
 
-def _batch_transfers(batch: Batch) -> list[Transfer]:
+def _batch_transfers(batch: Batch, **filters) -> list[Transfer]:
+    """The batch's transfers (those matching ``filters``), locked, with what the steps read of them."""
     return list(
-        Transfer.objects.select_for_update(of=("self",)).filter(batch=batch)
-        .select_related("giver", "receiver", "item", "batch").order_by("id")
+        Transfer.objects.select_for_update(of=("self",)).filter(batch=batch, **filters)
+        .select_related("giver", "receiver", "item", "batch", "receiving_department").order_by("id")
     )
 
 
@@ -444,7 +485,8 @@ def approve_batch(batch: Batch, *, actor, comment: str = "") -> Batch:
             t.state = TransferState.APPROVED
             t.giver_decision = Decision.APPROVED
             t.giver_decided_by, t.giver_decided_at = actor, now
-            _step(t, "approve", actor, TransferState.SUBMITTED, comment)
+        _steps(pending, ("state", "giver_decision", "giver_decided_by", "giver_decided_at"), "approve", actor,
+               TransferState.SUBMITTED, comment)
         batch.state = BatchState.APPROVED
         batch.decided_by, batch.decided_at = actor, now
         batch.version += 1
@@ -468,9 +510,8 @@ def accept_in_batch(
     takes ``receiving_department``; each is checked under maker-checker. All or none."""
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch.pk)
-        transfers = [t for t in _batch_transfers(batch)
-                     if t.receiver_id == government.pk and t.kind == TransferKind.DEVOLVE
-                     and t.state == TransferState.APPROVED]
+        transfers = _batch_transfers(batch, receiver=government, kind=TransferKind.DEVOLVE,
+                                     state=TransferState.APPROVED)
         if not transfers:
             raise Conflict("nothing_to_accept", "该批次中没有等待该政府确认的下放。",
                            "No devolution in this batch waits for this government's acceptance.")
@@ -488,7 +529,9 @@ def accept_in_batch(
             t.receiver_decision = Decision.APPROVED
             t.receiver_decided_by, t.receiver_decided_at = actor, now
             t.state = TransferState.ACCEPTED
-            _step(t, "accept", actor, TransferState.APPROVED, comment, {"receiving_department": department.pk})
+        _steps(transfers, ("receiving_department", "receiver_decision", "receiver_decided_by", "receiver_decided_at",
+                           "state"), "accept", actor, TransferState.APPROVED, comment,
+               lambda t: {"receiving_department": t.receiving_department_id})
     return transfers
 
 
