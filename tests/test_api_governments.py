@@ -113,3 +113,44 @@ def test_createtoken_prints_a_token_that_authenticates(db, django_user_model, ca
     client.credentials(HTTP_AUTHORIZATION="Bearer " + "0" * 64)
     response = client.get("/api/v1/governments/")
     assert response.status_code == 401 and response.json()["code"] == "authentication_failed"
+
+
+@pytest.mark.parametrize("page", ["2917447835734360576", "99999999999999999999999999", "0", "-3", "x"])
+def test_absurd_page_numbers_are_404_never_500(api, tree, make_item, page):
+    make_item()
+    for url in ("/api/v1/governments/", "/api/v1/items/", "/api/v1/transfers/", "/api/v1/governments/2301/powers/"):
+        response = api.get(url, {"page": page, "page_size": "-6874"})
+        assert response.status_code == 404, (url, response.content)
+        assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/transfers/?batch=-1.7480981066851455e%2B180",
+    "/api/v1/transfers/?item=-5.187484964424586e%2B16",
+    "/api/v1/items/?department=99999999999999999999999",
+    "/api/v1/exercises/?item=1e300",
+    "/api/v1/audit/?batch=123456789012345678901234",
+    "/api/v1/governments/2301/powers/?department=99999999999999999999999",
+])
+def test_huge_or_fractional_ids_are_400_never_500(api, tree, url):
+    response = api.get(url)
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {"code", "message", "details"}
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/items/99999999999999999999999/", "/api/v1/transfers/99999999999999999999999/",
+    "/api/v1/batches/99999999999999999999999/", "/api/v1/departments/99999999999999999999999/",
+    "/api/v1/exercises/99999999999999999999999/", "/api/v1/audit/99999999999999999999999/",
+])
+def test_ids_past_any_real_one_are_404(api, db, url):
+    response = api.get(url)
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_a_body_naming_an_impossible_id_is_400(api, people, tree, make_item):
+    api.force_authenticate(people.city_editor)
+    response = api.post("/api/v1/transfers/", {
+        "kind": "devolve", "item": 10**30, "giver": "2301", "receiver": "230102",
+        "effective_on": "2017-01-01"}, format="json")
+    assert response.status_code == 400 and "item" in response.json()["details"]

@@ -28,3 +28,15 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", 2**62)
         super().__init__(*args, **kwargs)
+
+
+MAX_ID = 2**62
+
+
+def id_field(queryset, **kwargs):
+    """A related object by id: ``abc``, ``1.5`` or an id past any real one is a 400, never a 500."""
+    from rest_framework import serializers
+
+    return serializers.PrimaryKeyRelatedField(
+        queryset=queryset, pk_field=serializers.IntegerField(min_value=1, max_value=MAX_ID), **kwargs
+    )

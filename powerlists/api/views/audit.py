@@ -108,6 +108,7 @@ class AuditEventFilter(django_filters.FilterSet):
     retrieve=extend_schema(summary="One audit event"),
 )
 class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = r"[0-9]{1,18}"  # a longer id cannot exist: 404, not an integer overflow
     serializer_class = AuditEventRowSerializer
     filterset_class = AuditEventFilter
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, StableOrderingFilter]

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from ...models import Batch, BatchState, Department, Government, Transfer
 from ...services import Conflict, staff_posts_moved, workflow
 from ..concurrency import expected_version, with_etag
+from ..filters import id_field
 from ..idempotency import idempotent
 from .transfers import (
     ACTION_PARAMETERS,
@@ -113,14 +114,14 @@ class BatchRejectSerializer(serializers.Serializer):
 class BatchAcceptSerializer(serializers.Serializer):
     government = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(),
                                               help_text="Code of the receiving government accepting.")
-    receiving_department = serializers.PrimaryKeyRelatedField(
-        queryset=Department.objects.all(), required=False, allow_null=True,
+    receiving_department = id_field(
+        Department.objects.all(), required=False, allow_null=True,
         help_text="Receiving unit for the devolutions that name none.")
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class BatchAddSerializer(serializers.Serializer):
-    transfer = serializers.PrimaryKeyRelatedField(queryset=Transfer.objects.none(),
+    transfer = id_field(Transfer.objects.none(),
                                                   help_text="Id of an open proposal to put into the batch.")
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 

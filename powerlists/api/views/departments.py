@@ -99,6 +99,7 @@ RESPONSIBILITIES = inline_serializer("DepartmentResponsibilities", fields={
 )
 class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
     """Departments are public."""
+    lookup_value_regex = r"[0-9]{1,18}"  # a longer id cannot exist: 404, not an integer overflow
 
     serializer_class = DepartmentSerializer
     filterset_class = DepartmentFilter

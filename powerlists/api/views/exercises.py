@@ -94,6 +94,7 @@ class ExerciseFilter(django_filters.FilterSet):
 )
 class ExerciseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Read-only: rows are opened and closed only by the services."""
+    lookup_value_regex = r"[0-9]{1,18}"  # a longer id cannot exist: 404, not an integer overflow
 
     serializer_class = ExerciseRowSerializer
     filterset_class = ExerciseFilter

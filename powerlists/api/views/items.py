@@ -21,6 +21,7 @@ from ... import policy
 from ...models import AuditEvent, Category, Department, Division, Government, PowerItem, Tier, Transfer
 from ...services import create_item, update_item
 from ..concurrency import expected_version, with_etag
+from ..filters import IdFilter, id_field
 from ..idempotency import idempotent
 from .transfers import (
     ETAG_HEADER,
@@ -71,10 +72,10 @@ class ItemValuesSerializer(serializers.Serializer):
     accountability = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
     lowest_tier = serializers.ChoiceField(choices=Tier.choices, required=False)
     is_core = serializers.BooleanField(required=False)
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False,
+    department = id_field(Department.objects.all(), required=False,
                                                     allow_null=True)
-    division = serializers.PrimaryKeyRelatedField(queryset=Division.objects.all(), required=False, allow_null=True)
-    parent = serializers.PrimaryKeyRelatedField(queryset=PowerItem.objects.all(), required=False, allow_null=True,
+    division = id_field(Division.objects.all(), required=False, allow_null=True)
+    parent = id_field(PowerItem.objects.all(), required=False, allow_null=True,
                                                 help_text="Id of the main item, for a sub-item.")
     reason = serializers.CharField(required=False, allow_blank=True, help_text="Why; kept in the audit trail.")
 
@@ -131,7 +132,7 @@ class ItemFilter(django_filters.FilterSet):
                                            help_text="Code of the government whose list defines the item.")
     category = django_filters.ChoiceFilter(choices=Category.choices)
     field = django_filters.CharFilter(field_name="field", help_text="领域, e.g. 市场监管")
-    department = django_filters.NumberFilter(field_name="department_id", help_text="Id of the department.")
+    department = IdFilter(field_name="department_id", help_text="Id of the department.")
     status = django_filters.ChoiceFilter(choices=STATUSES, method="filter_status", help_text="On today's date.")
     is_core = django_filters.BooleanFilter()
     lowest_tier = django_filters.TypedChoiceFilter(choices=Tier.choices, coerce=int)

@@ -42,6 +42,7 @@ from ...models import (
 from ...models.choices import SHARED_ROLE_CHOICES
 from ...services import Party, workflow
 from ..concurrency import expected_version, with_etag
+from ..filters import IdFilter, id_field
 from ..idempotency import idempotent
 
 # --- shared by the write resources ------------------------------------------------------------------
@@ -182,7 +183,7 @@ class TransferPartyInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=PARTY_ROLES)
     fiscal_share = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100,
                                             help_text="财权分配占比 in percent; the parties' shares add up to 100.")
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False,
+    department = id_field(Department.objects.all(), required=False,
                                                     allow_null=True)
 
 
@@ -194,7 +195,7 @@ class TransferCreateSerializer(serializers.Serializer):
     """A proposal, saved in draft by ``workflow.propose``."""
 
     kind = serializers.ChoiceField(choices=TransferKind.choices)
-    item = serializers.PrimaryKeyRelatedField(queryset=PowerItem.objects.all(), help_text="Id of the power item.")
+    item = id_field(PowerItem.objects.all(), help_text="Id of the power item.")
     giver = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(),
                                          help_text="Code of the giving (upper) government.")
     receiver = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(), required=False,
@@ -205,13 +206,13 @@ class TransferCreateSerializer(serializers.Serializer):
                                      help_text="`offered` (端菜, by the giver's editors, default) or `requested` "
                                                "(点菜, by the receiver's editors).")
     method = serializers.ChoiceField(choices=Method.choices, required=False, allow_blank=True)
-    receiving_department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False,
+    receiving_department = id_field(Department.objects.all(), required=False,
                                                               allow_null=True)
     staff_posts = serializers.IntegerField(min_value=0, max_value=100000, required=False)
     reason = serializers.CharField(required=False, allow_blank=True)
     changes = serializers.DictField(required=False, help_text="For an adjustment: the item's fields after it.")
     parties = TransferPartyInputSerializer(many=True, required=False, help_text="For a shared arrangement: every party.")
-    batch = serializers.PrimaryKeyRelatedField(queryset=Batch.objects.none(), required=False, allow_null=True,
+    batch = id_field(Batch.objects.none(), required=False, allow_null=True,
                                                help_text="Id of a draft batch to propose into.")
 
     def __init__(self, *args, **kwargs):
@@ -225,7 +226,7 @@ class TransferEditSerializer(serializers.Serializer):
     """Changes to a draft or returned proposal (``workflow.edit``)."""
 
     method = serializers.ChoiceField(choices=Method.choices, required=False, allow_blank=True)
-    receiving_department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), required=False,
+    receiving_department = id_field(Department.objects.all(), required=False,
                                                               allow_null=True)
     staff_posts = serializers.IntegerField(min_value=0, max_value=100000, required=False)
     reason = serializers.CharField(required=False, allow_blank=True)
@@ -251,8 +252,8 @@ class TransferReturnSerializer(serializers.Serializer):
 
 
 class TransferAcceptSerializer(serializers.Serializer):
-    receiving_department = serializers.PrimaryKeyRelatedField(
-        queryset=Department.objects.all(), required=False, allow_null=True,
+    receiving_department = id_field(
+        Department.objects.all(), required=False, allow_null=True,
         help_text="Id of the receiving unit (承接单位), a department of the receiver; required for a devolution "
                   "unless the proposal names one.")
     government = serializers.SlugRelatedField(
@@ -276,8 +277,8 @@ class TransferFilter(django_filters.FilterSet):
     origin = django_filters.ChoiceFilter(choices=Origin.choices)
     giver = django_filters.CharFilter(field_name="giver__code", help_text="Code of the giving government.")
     receiver = django_filters.CharFilter(field_name="receiver__code", help_text="Code of the receiving government.")
-    item = django_filters.NumberFilter(field_name="item_id", help_text="Id of the power item.")
-    batch = django_filters.NumberFilter(field_name="batch_id", help_text="Id of the batch.")
+    item = IdFilter(field_name="item_id", help_text="Id of the power item.")
+    batch = IdFilter(field_name="batch_id", help_text="Id of the batch.")
 
     class Meta:
         model = Transfer
