@@ -329,3 +329,10 @@ def test_pages_have_titles_breadcrumbs_and_are_in_chinese(client, people, tree, 
 def test_item_edit_page_of_an_unknown_item_is_404(client, people):
     assert as_user(client, people.city_editor).get(reverse("workspace-item-edit", args=[999999])).status_code == 404
     assert PowerItem.objects.count() == 0
+
+
+def test_an_id_past_any_real_one_is_404(client, people):
+    client.force_login(people.city_editor)
+    for url in ("/workspace/transfers/99999999999999999999999/", "/workspace/batches/99999999999999999999999/",
+                "/workspace/items/99999999999999999999999/edit/"):
+        assert client.get(url).status_code == 404

@@ -1,19 +1,20 @@
 """The workspace (login required): included by powerlists/web/urls.py under /workspace/."""
 from django.urls import path
 
+from . import converters  # noqa: F401  (registers <id:…>)
 from .views import workspace, workspace_import, workspace_tokens
 
 urlpatterns = [
     path("", workspace.index, name="workspace"),
     path("transfers/new/", workspace.transfer_new, name="workspace-transfer-new"),
-    path("transfers/<int:pk>/", workspace.transfer_detail, name="workspace-transfer"),
-    path("transfers/<int:pk>/edit/", workspace.transfer_edit, name="workspace-transfer-edit"),
-    path("transfers/<int:pk>/<slug:action>/", workspace.transfer_action, name="workspace-transfer-action"),
+    path("transfers/<id:pk>/", workspace.transfer_detail, name="workspace-transfer"),
+    path("transfers/<id:pk>/edit/", workspace.transfer_edit, name="workspace-transfer-edit"),
+    path("transfers/<id:pk>/<slug:action>/", workspace.transfer_action, name="workspace-transfer-action"),
     path("batches/", workspace.batches, name="workspace-batches"),
-    path("batches/<int:pk>/", workspace.batch_detail, name="workspace-batch"),
-    path("batches/<int:pk>/<slug:action>/", workspace.batch_action, name="workspace-batch-action"),
+    path("batches/<id:pk>/", workspace.batch_detail, name="workspace-batch"),
+    path("batches/<id:pk>/<slug:action>/", workspace.batch_action, name="workspace-batch-action"),
     path("joint-review/", workspace.joint_review, name="workspace-joint-review"),
-    path("items/<int:pk>/edit/", workspace.item_edit, name="workspace-item-edit"),
+    path("items/<id:pk>/edit/", workspace.item_edit, name="workspace-item-edit"),
     path("tokens/", workspace_tokens.tokens, name="workspace-tokens"),
     path("tokens/revoke/", workspace_tokens.token_revoke, name="workspace-token-revoke"),
     path("import/", workspace_import.upload, name="workspace-import"),
