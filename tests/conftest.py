@@ -38,6 +38,14 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
+def api():
+    """An anonymous API client."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
 def tree(db):
     """province → city → two districts → streets → a community, with departments.
 

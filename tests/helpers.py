@@ -113,3 +113,12 @@ def assert_history_kept(before: dict[int, dict], day) -> None:
             assert new["valid_to"] == day and new["closed_by_id"] is not None
             assert {k: v for k, v in new.items() if k not in ("valid_to", "closed_by_id")} == {
                 k: v for k, v in old.items() if k not in ("valid_to", "closed_by_id")}
+
+
+def client_for(user):
+    """An API client authenticated as ``user``."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

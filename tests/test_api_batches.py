@@ -2,34 +2,15 @@
 import datetime
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from powerlists.models import AuditEvent, Batch, BatchState, Transfer, TransferState
 from powerlists.services import workflow
 
-from .helpers import db_state
+from .helpers import client_for, db_state
 
 D = datetime.date
 DAY = D(2017, 3, 1)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

@@ -10,11 +10,6 @@ from powerlists import services
 D = datetime.date
 
 
-@pytest.fixture
-def api():
-    return APIClient()
-
-
 def test_government_by_code_with_etag(api, tree):
     response = api.get("/api/v1/governments/230102/")
     assert response.status_code == 200

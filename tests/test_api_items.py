@@ -10,7 +10,7 @@ from powerlists import services
 from powerlists.models import AuditEvent, PowerItem
 from powerlists.services import workflow
 
-from .helpers import db_state
+from .helpers import client_for, db_state
 
 D = datetime.date
 
@@ -21,17 +21,6 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 NEW_ITEM = {"government": "2301", "code": "X001", "name": "建设工程规划许可", "category": "licensing",

@@ -23,11 +23,6 @@ def fresh_rate_limits():
     cache.clear()
 
 
-@pytest.fixture
-def api():
-    return APIClient()
-
-
 def as_user(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)

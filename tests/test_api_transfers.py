@@ -2,35 +2,16 @@
 import datetime
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import Membership
 from powerlists.models import AuditEvent, Transfer, TransferParty, TransferState
 from powerlists.services import Party, workflow
 
-from .helpers import db_state
+from .helpers import client_for, db_state
 
 D = datetime.date
 DAY = D(2017, 3, 1)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def api():
-    return APIClient()
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
