@@ -20,7 +20,6 @@ event with the actor, the comment and the state before and after. A step that lo
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -619,6 +618,6 @@ def create_batch(*, actor, issuer: Government, title: str, effective_on: datetim
 
 
 __all__ = [
-    "Decimal", "accept", "accept_in_batch", "add_to_batch", "approve", "approve_batch", "create_batch", "edit", "effect_batch",
-    "propose", "reject", "reject_batch", "return_for_changes", "submit", "withdraw",
+    "accept", "accept_in_batch", "add_to_batch", "approve", "approve_batch", "create_batch", "edit",
+    "effect_batch", "propose", "reject", "reject_batch", "return_for_changes", "submit", "withdraw",
 ]
