@@ -14,6 +14,15 @@ from .choices import (
     TransferKind,
     TransferState,
 )
+from .evaluation import (
+    DEFAULT_RULES,
+    Capacity,
+    EvaluationCategory,
+    EvaluationResult,
+    EvaluationRound,
+    Evidence,
+    RoundState,
+)
 from .exercises import Exercise, in_force_q
 from .governments import Department, Division, Government, Tag
 from .idempotency import IdempotencyRecord
@@ -21,7 +30,8 @@ from .items import PowerItem
 from .transfers import Batch, Transfer, TransferParty
 
 __all__ = [
-    "Arrangement", "AssessmentType", "AuditEvent", "Batch", "BatchState", "Category", "Decision", "Department",
+    "DEFAULT_RULES", "Arrangement", "AssessmentType", "AuditEvent", "Capacity", "EvaluationCategory",
+    "EvaluationResult", "EvaluationRound", "Evidence", "RoundState", "Batch", "BatchState", "Category", "Decision", "Department",
     "DepartmentKind", "Division", "Exercise", "Government", "IdempotencyRecord", "Method", "Origin", "PowerItem", "Role", "Tag",
     "Tier", "Transfer", "TransferKind", "TransferParty", "TransferState", "in_force_q",
 ]
