@@ -307,12 +307,12 @@ def _judge(rnd, rules: dict, pair: dict, evidence: dict | None) -> tuple[list[tu
         figures.update({"transfer_state": transfer["state"], "transfer_effective_on": transfer["effective_on"]})
         if transfer["state"] in (TransferState.APPROVED, TransferState.ACCEPTED):
             overdue = (rnd.period_end - transfer["effective_on"]).days
-            figures.update({"overdue_days": overdue, "not_yet_overdue_days": rules["not_yet_overdue_days"]})
+            figures["overdue_days"] = overdue
             if overdue > rules["not_yet_overdue_days"]:
                 hits.append((C.NOT_YET, "not_yet.overdue"))
         elif transfer["state"] == TransferState.SUBMITTED:
             waiting = (rnd.period_end - transfer["created_on"]).days
-            figures.update({"undecided_days": waiting, "requested_undecided_days": rules["requested_undecided_days"]})
+            figures["undecided_days"] = waiting
             if waiting > rules["requested_undecided_days"]:
                 hits.append((C.NOT_YET, "not_yet.requested_undecided"))
     if exercise is not None:
@@ -323,9 +323,8 @@ def _judge(rnd, rules: dict, pair: dict, evidence: dict | None) -> tuple[list[tu
             cases, sat, days = evidence["cases_handled"], evidence["satisfaction"], evidence["average_days"]
             statutory = evidence["statutory_days"] if evidence["statutory_days"] is not None else pair["statutory_days"]
             promised = pair["promised_days"]
-            figures.update({"statutory_days": statutory, "promised_days_before": promised,
-                            "min_satisfaction": rules["min_satisfaction"], "max_days_ratio": rules["max_days_ratio"],
-                            "min_cases": rules["min_cases"]})
+            figures["statutory_days"] = statutory  # the thresholds themselves are the round's rules
+            figures["promised_days_before"] = promised
             slow = days is not None and statutory is not None and days > ratio * statutory
             slower = bool(rules["compare_before"]) and days is not None and promised is not None and days > promised
             if cases == 0:
