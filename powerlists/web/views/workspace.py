@@ -73,6 +73,14 @@ def editable_governments(user):
     return _filter(Government.objects.all(), scope_q("path", user, EDITING)).order_by("path")[:LIST_LIMIT]
 
 
+def _keep_typed_after_stale(form, version: int, message) -> None:
+    """A stale save: say so, keep what was typed, and carry the current version so saving again wins."""
+    form.add_error(None, message)
+    data = form.data.copy()
+    data["version"] = version
+    form.data = data
+
+
 def crumbs(*pairs):
     return [{"label": label, "url": url} for label, url in pairs]
 
@@ -283,11 +291,8 @@ def transfer_edit(request, pk):
                 status = exc.status
                 if exc.code == "stale_version":
                     current = Transfer.objects.get(pk=t.pk)
-                    form.add_error(None, _("该提议已被他人修改。下面列出了当前内容；您填写的内容已保留，"
-                                           "核对后再次保存即以您的为准。"))
-                    data = form.data.copy()
-                    data["version"] = current.version
-                    form.data = data
+                    _keep_typed_after_stale(form, current.version, _("该提议已被他人修改。下面列出了当前内容；您填写的内容已保留，"
+                                                                   "核对后再次保存即以您的为准。"))
                 else:
                     form.add_error(None, exc.message())
             else:
@@ -454,11 +459,8 @@ def item_edit(request, pk):
                 status = exc.status
                 if exc.code == "stale_version":
                     current = PowerItem.objects.select_related("department", "division").get(pk=item.pk)
-                    form.add_error(None, _("有人刚修改了该事项，您的修改未保存。下面列出了当前内容；您填写的内容已保留，"
-                                           "核对后再次保存即以您的为准。"))
-                    data = form.data.copy()
-                    data["version"] = current.version
-                    form.data = data
+                    _keep_typed_after_stale(form, current.version, _("有人刚修改了该事项，您的修改未保存。下面列出了当前内容；您填写的内容已保留，"
+                                                                   "核对后再次保存即以您的为准。"))
                 else:
                     form.add_error(None, exc.message())
             else:
