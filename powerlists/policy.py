@@ -207,6 +207,43 @@ def _batch_role(role):
     return rule
 
 
+def _evidence(user, government: Government):
+    """Evidence of a devolved power is recorded by the receiving government's editors or by the giving
+    side's (the government above it)."""
+    if has_role(user, EDITOR, government):
+        return
+    parent = government.parent if government.parent_id else None
+    if parent is None or not has_role(user, EDITOR, parent):
+        _deny_role()
+
+
+def _round_scope_role(role):
+    """A round is opened, run and followed up by editors of its scope government; a round scoped by a
+    tag only spans territories, so only a superuser (administrator everywhere) may."""
+
+    def rule(user, rnd):
+        government = rnd if isinstance(rnd, Government) else rnd.scope_government
+        if government is None:
+            if not user.is_superuser:
+                _deny_role()
+            return
+        if not has_role(user, role, government):
+            _deny_role()
+
+    return rule
+
+
+def _decide_result(user, result):
+    """A result is confirmed or overridden by a reviewer of the giving side (the town's upper
+    government) or of the round's scope government."""
+    giver_side = result.government.parent if result.government.parent_id else None
+    if giver_side is not None and has_role(user, REVIEWER, giver_side):
+        return
+    scope = result.round.scope_government
+    if scope is None or not has_role(user, REVIEWER, scope):
+        _deny_role()
+
+
 _RULES = {
     "item.create": _government_role(EDITOR),
     "item.edit": _government_role(EDITOR),
@@ -225,6 +262,11 @@ _RULES = {
     "batch.approve": _batch_role(REVIEWER),
     "batch.reject": _batch_role(REVIEWER),
     "batch.effect": _batch_role(REVIEWER),
+    "evaluation.evidence": _evidence,
+    "evaluation.create": _round_scope_role(EDITOR),
+    "evaluation.run": _round_scope_role(EDITOR),
+    "evaluation.follow_up": _round_scope_role(EDITOR),
+    "evaluation.decide": _decide_result,
 }
 
 ACTIONS = tuple(_RULES)
@@ -291,3 +333,56 @@ def visible_batches(user):
         return Batch.objects.filter(effective)
     with_visible = visible_transfers(user).filter(batch__isnull=False).values("batch_id")
     return Batch.objects.filter(effective | scope_q(user, "issuer__path") | Q(pk__in=with_visible))
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    codes = [c for c in path.split("/") if c]
+    return ["/" + "/".join(codes[:n]) + "/" for n in range(1, len(codes) + 1)]
+
+
+def round_visibility_q(user, prefix: str = ""):
+    """Evaluation rounds ``user`` may read, as one SQL filter (``None``: everything, a superuser).
+
+    A confirmed round is public, like an effective transfer: its results explain the list. Before that
+    a round is seen by those with a role in its territory — at its scope government, above it, or
+    anywhere inside it; a round scoped by a tag only, by anyone holding a role."""
+    from django.db.models import Q
+
+    from .models import RoundState
+
+    confirmed = Q(**{f"{prefix}state": RoundState.CONFIRMED})
+    if not is_active_user(user):
+        return confirmed
+    if user.is_superuser:
+        return None
+    memberships = _memberships(user)
+    if not memberships:
+        return confirmed
+    inside = [p for _, path, _ in memberships for p in _ancestor_paths(path)]
+    return (confirmed | scope_q(user, f"{prefix}scope_government__path")
+            | Q(**{f"{prefix}scope_government__path__in": inside})
+            | Q(**{f"{prefix}scope_government__isnull": True}))
+
+
+def visible_rounds(user):
+    from .models import EvaluationRound
+
+    q = round_visibility_q(user)
+    qs = EvaluationRound.objects.select_related("scope_government", "created_by")
+    return qs if q is None else qs.filter(q)
+
+
+def can_view_round(user, rnd) -> bool:
+    return visible_rounds(user).filter(pk=rnd.pk).exists()
+
+
+def evidence_visibility_q(user):
+    """Evidence rows ``user`` may read (``None``: everything): those of governments in the scope of one
+    of their roles or just below it (the giving side sees its receivers'). Nothing for anonymous callers."""
+    from django.db.models import Q
+
+    if not is_active_user(user):
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return None
+    return scope_q(user, "government__path") | scope_q(user, "government__parent__path")

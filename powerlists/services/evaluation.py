@@ -49,7 +49,7 @@ from ..models.evaluation import (
     Evidence,
     RoundState,
 )
-from ..queries.tree import path_prefix_q
+from ..queries.evaluation import round_scope_q
 from .audit import record, snapshot
 from .errors import Conflict, Forbidden, InvalidInput
 
@@ -125,14 +125,8 @@ def _clean_evidence(item, government, period_start, period_end, values) -> dict:
 
 
 def _require_evidence_role(actor, government: Government) -> None:
-    if actor is None:
-        return
-    if not policy.is_active_user(actor):
-        policy.require(actor, "item.edit", government)  # raises login_required
-    parent = government.parent if government.parent_id else None
-    if not (policy.has_role(actor, policy.EDITOR, government)
-            or (parent is not None and policy.has_role(actor, policy.EDITOR, parent))):
-        policy._deny_role()
+    if actor is not None:
+        policy.require(actor, "evaluation.evidence", government)
 
 
 def record_evidence(*, item: PowerItem, government: Government, period_start: datetime.date,
@@ -199,19 +193,9 @@ def _clean_rules(rules: dict | None) -> dict:
     return merged
 
 
-def _require_round_role(actor, round_or_government) -> None:
-    if actor is None:
-        return
-    government = round_or_government
-    if isinstance(round_or_government, EvaluationRound):
-        government = round_or_government.scope_government
-    if government is None:  # a round scoped by tag only spans territories: a superuser's
-        if not policy.is_active_user(actor):
-            policy.require(actor, "batch.create", Batch())
-        if not actor.is_superuser:
-            policy._deny_role()
-        return
-    policy.require(actor, "batch.create", Batch(issuer=government))
+def _require_round_role(actor, round_or_government, action: str = "evaluation.run") -> None:
+    if actor is not None:
+        policy.require(actor, action, round_or_government)
 
 
 def create_round(*, name: str, period_start: datetime.date, period_end: datetime.date,
@@ -229,22 +213,16 @@ def create_round(*, name: str, period_start: datetime.date, period_end: datetime
     if period_end < period_start:
         raise InvalidInput("invalid_period", "评估期截止日期不能早于起始日期。", "The period ends before it starts.")
     cleaned = _clean_rules(rules)
-    _require_round_role(actor, scope_government)
+    if scope_government is None:
+        _require_round_role(actor, EvaluationRound(scope_tag=scope_tag), "evaluation.create")
+    else:
+        _require_round_role(actor, scope_government, "evaluation.create")
     with transaction.atomic():
         rnd = EvaluationRound.objects.create(
             name=name, scope_government=scope_government, scope_tag=scope_tag or "", period_start=period_start,
             period_end=period_end, rules=cleaned, created_by=actor if getattr(actor, "pk", None) else None)
         record("evaluation.create_round", rnd, actor=actor, after=snapshot(rnd), government=scope_government)
     return rnd
-
-
-def _scope_q(rnd: EvaluationRound, prefix: str) -> Q:
-    q = Q()
-    if rnd.scope_government_id:
-        q &= path_prefix_q(rnd.scope_government.path, f"{prefix}path")
-    if rnd.scope_tag:
-        q &= Q(**{f"{prefix}tags__slug": rnd.scope_tag})
-    return q
 
 
 def _num(value):
@@ -390,7 +368,7 @@ def run_round(rnd: EvaluationRound, actor=None) -> EvaluationRound:
         start, end = rnd.period_start, rnd.period_end
         pairs: dict[tuple[int, int], dict] = {}
         exercises = (
-            Exercise.objects.filter(_scope_q(rnd, "government__"), role=Role.RECEIVER, valid_from__lte=end)
+            Exercise.objects.filter(round_scope_q(rnd, "government__"), role=Role.RECEIVER, valid_from__lte=end)
             .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=start))
             .order_by("valid_from", "id")
             .values_list("id", "item_id", "government_id", "department_id", "government__tier", "item__lowest_tier", "item__statutory_days", "item__promised_days")
@@ -401,7 +379,7 @@ def run_round(rnd: EvaluationRound, actor=None) -> EvaluationRound:
                 "tier": tier, "lowest_tier": lowest, "statutory_days": statutory, "promised_days": promised,
             }
         transfers = (
-            Transfer.objects.filter(_scope_q(rnd, "receiver__"), kind=TransferKind.DEVOLVE)
+            Transfer.objects.filter(round_scope_q(rnd, "receiver__"), kind=TransferKind.DEVOLVE)
             .filter(Q(state__in=[TransferState.APPROVED, TransferState.ACCEPTED])
                     | Q(state=TransferState.SUBMITTED, origin=Origin.REQUESTED))
             .order_by("created_at", "id")
@@ -414,7 +392,7 @@ def run_round(rnd: EvaluationRound, actor=None) -> EvaluationRound:
             pair["transfer"] = {"id": pk, "state": state, "effective_on": effective_on,
                                 "created_on": timezone.localdate(created_at)}
         evidence_rows: dict[tuple[int, int], list[dict]] = {}
-        for row in (Evidence.objects.filter(_scope_q(rnd, "government__"), period_start__gte=start,
+        for row in (Evidence.objects.filter(round_scope_q(rnd, "government__"), period_start__gte=start,
                                             period_end__lte=end)
                     .values("item_id", "government_id", "cases_handled", "average_days", "statutory_days",
                             "satisfaction", "complaints", "receiving_unit_named", "staffed", "capacity")
@@ -457,14 +435,6 @@ def run_round(rnd: EvaluationRound, actor=None) -> EvaluationRound:
 # --- deciding ---------------------------------------------------------------------------------------
 
 
-def _may_decide(actor, result: EvaluationResult) -> bool:
-    giver_side = result.government.parent
-    if giver_side is not None and policy.has_role(actor, policy.REVIEWER, giver_side):
-        return True
-    scope = result.round.scope_government
-    return scope is not None and policy.has_role(actor, policy.REVIEWER, scope)
-
-
 def decide(result: EvaluationResult, decision: str, *, actor, reason: str = "") -> EvaluationResult:
     """Confirm (``decision`` equal to the suggestion) or override (a different category, with a reason).
 
@@ -474,13 +444,10 @@ def decide(result: EvaluationResult, decision: str, *, actor, reason: str = "") 
     reason = (reason or "").strip()
     if decision not in C.values:
         raise InvalidInput("invalid_decision", "评估结论无效。", "Unknown evaluation category.", decision=decision)
-    if not policy.is_active_user(actor):
-        policy.require(actor, "batch.approve", Batch())  # raises login_required
     with transaction.atomic():
         current = (EvaluationResult.objects.select_for_update(of=("self",))
                    .select_related("round__scope_government", "government__parent").get(pk=result.pk))
-        if not _may_decide(actor, current):
-            policy._deny_role()
+        policy.require(actor, "evaluation.decide", current)
         if current.decision:
             raise Conflict("already_decided", "该评估结果已确认。", "This result has already been decided.",
                            decision=current.decision)
@@ -535,6 +502,7 @@ def generate_follow_up(rnd: EvaluationRound, *, actor, batch_title: str, batch_n
         raise InvalidInput("date_required", "请填写生效日期。", "An effective date is required.")
     with transaction.atomic():
         rnd = EvaluationRound.objects.select_for_update(of=("self",)).select_related("scope_government").get(pk=rnd.pk)
+        policy.require(actor, "evaluation.follow_up", rnd)
         results = list(
             EvaluationResult.objects.select_for_update(of=("self",))
             .filter(round=rnd).exclude(decision="").filter(follow_up_transfer__isnull=True, follow_up_note="")
@@ -546,7 +514,7 @@ def generate_follow_up(rnd: EvaluationRound, *, actor, batch_title: str, batch_n
                            "No decided result is waiting for a follow-up.")
         open_rows = {}
         item_ids = {r.item_id for r in results}
-        scope_ids = set(Government.objects.filter(_scope_q(rnd, "")).values_list("id", flat=True))
+        scope_ids = set(Government.objects.filter(round_scope_q(rnd, "")).values_list("id", flat=True))
         for ex in (Exercise.objects.filter(item_id__in=item_ids, valid_to__isnull=True)
                    .values_list("item_id", "government_id")):
             open_rows[ex] = True
