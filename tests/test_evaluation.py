@@ -262,9 +262,20 @@ def test_bulk_evidence_is_all_or_nothing_and_names_the_row(ev, tree, people):
     assert not Evidence.objects.exists()
     with pytest.raises(Forbidden):
         evaluation.bulk_record_evidence([good], actor=people.outsider)
-    saved = evaluation.bulk_record_evidence([good, {**good, "cases_handled": 4}], actor=people.district_editor)
-    assert Evidence.objects.get().cases_handled == 4 and len(saved) == 2  # the same period: replaced
-    assert AuditEvent.objects.filter(action="evaluation.evidence").count() == 2
+    with pytest.raises(InvalidInput) as info:  # two rows for one item, government and period: ambiguous
+        evaluation.bulk_record_evidence([good, {**good, "cases_handled": 4}], actor=people.district_editor)
+    assert info.value.code == "duplicate_evidence" and info.value.details["row"] == 1
+    assert "row 1" in info.value.message("en")
+    assert not Evidence.objects.exists()
+    evaluation.bulk_record_evidence([good], actor=people.district_editor)
+    saved = evaluation.bulk_record_evidence([{**good, "cases_handled": 4}, {**good, "period_end": D(2018, 12, 31)}],
+                                            actor=people.district_editor)
+    assert len(saved) == 2 and Evidence.objects.count() == 2
+    assert Evidence.objects.get(period_end=END).cases_handled == 4  # the same period: replaced
+    events = AuditEvent.objects.filter(action="evaluation.evidence").order_by("id")
+    assert events.count() == 3
+    assert events[1].before["cases_handled"] == 3 and events[1].after["cases_handled"] == 4
+    assert events[2].before is None and events[2].item_id == it.pk
 
 
 def test_evidence_ranges_are_database_constraints(ev, tree):

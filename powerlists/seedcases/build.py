@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from . import vocabulary as v
@@ -347,7 +348,48 @@ def build_harbin() -> Case:
                 c.op(op="devolve", item=[district, CODES.code(item_name, category)], giver=district, receiver=scode,
                      batch=f"hrb-street-{district}", method="entrusted", origin="offered",
                      receiving_department=[scode, sname + "综合执法队"], staff_posts=0)
+    build_harbin_evaluation(c, devolved)
     return c
+
+
+HARBIN_SATISFACTION = Decimal("84.92")  # the third-party evaluation's overall satisfaction (seed 000)
+HARBIN_EVALUATION_PERIOD = (iso(2017, 9, 1), iso(2018, 8, 31))  # the first year after both documents
+
+
+def harbin_satisfactions(weights: list[int]) -> list[Decimal]:
+    """Satisfaction per (item, district), varied between about 70% and 99%, whose average weighted by
+    cases handled is the seed's 84.92%: the figure is then an aggregate the product computes."""
+    values = [Decimal(7000 + (k * 7919) % 2900) / 100 for k in range(len(weights))]
+    total = sum(weights)
+    offset = ((HARBIN_SATISFACTION * total - sum(v * w for v, w in zip(values, weights, strict=True))) / total)
+    values = [min(Decimal(100), max(Decimal(0), (v + offset).quantize(Decimal("0.01")))) for v in values]
+    residual = HARBIN_SATISFACTION * total - sum(v * w for v, w in zip(values, weights, strict=True))
+    values[-1] = (values[-1] + residual / weights[-1]).quantize(Decimal("0.01"))
+    mean = (sum(v * w for v, w in zip(values, weights, strict=True)) / total).quantize(Decimal("0.01"))
+    assert mean == HARBIN_SATISFACTION and all(0 <= v <= 100 for v in values), mean
+    return values
+
+
+def build_harbin_evaluation(c: Case, devolved):
+    """The third-party evaluation of the devolved powers: evidence for each of the 175 powers in each
+    of the 9 districts, recorded by the city, and a round over the city run on it."""
+    pairs = [(name, category, dcode) for dcode, _dname, _ in HARBIN_DISTRICTS for name, category, _ in devolved]
+    cases = [12 + (k * 53) % 240 for k in range(len(pairs))]
+    satisfaction = harbin_satisfactions(cases)
+    for dcode, _dname, _ in HARBIN_DISTRICTS:
+        rows = []
+        for k, (name, category, code) in enumerate(pairs):
+            if code != dcode:
+                continue
+            statutory, promised = days(category)
+            limit = promised or statutory
+            average = f"{limit * (35 + k % 70) / 100:.2f}" if limit else f"{1 + k % 6}.00"
+            rows.append(["2301", CODES.code(name, category), dcode, *HARBIN_EVALUATION_PERIOD, cases[k], average,
+                         str(satisfaction[k]), k % 4, True, True, "adequate"])
+        c.op(op="evidence", actor=CITY_EDITOR, rows=rows)
+    c.op(op="evaluation_round", key="harbin", actor=CITY_EDITOR, scope="2301",
+         name="哈尔滨市强区放权下放事权第三方评估", period_start=HARBIN_EVALUATION_PERIOD[0],
+         period_end=HARBIN_EVALUATION_PERIOD[1])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -605,7 +647,41 @@ def build_lanshan() -> Case:
             c.op(op="devolve", item=["371302", CODES.code(name, category)], giver="371302", receiver=code,
                  batch="ls-devolved", method="direct", origin="reform", receiving_department=[code, centres[code]],
                  staff_posts=0)
+    build_lanshan_evaluation(c, devolved)
     return c
+
+
+LANSHAN_EDITOR = "lanshan-editor"
+LANSHAN_EVALUATION_PERIOD = (iso(2019, 7, 1), iso(2020, 6, 30))
+
+
+def lanshan_condition(assessment_type: str, field: str, k: int) -> str:
+    """How a devolved power runs depends on the town's economy (差异化考核): investment and market
+    powers are little used in agricultural towns, and some run slowly in industrial ones."""
+    if assessment_type == "agriculture":
+        if field in ("投资审批", "市场监管") and k % 3 == 0:
+            return "no_cases"
+        if k % 7 == 3:
+            return "low_satisfaction"
+        return "few" if k % 5 == 1 else "good"
+    if assessment_type == "industry":
+        if k % 9 == 4:
+            return "slow"
+        return "no_qualified_staff" if k % 17 == 8 else "good"
+    return "few" if field == "投资审批" and k % 2 else "good"
+
+
+def build_lanshan_evaluation(c: Case, devolved):
+    """Evidence for the 54 devolved powers in each of the 12 towns, streets and zone, and a round over
+    兰山区 whose report compares the three assessment types."""
+    c.op(op="user", username=LANSHAN_EDITOR, display_name="兰山区编办经办人（示例）",
+         memberships=[{"government": "371302", "role": "editor", "include_subtree": False}])
+    for code, _name, _kind, atype in LANSHAN_UNITS:
+        evidence_op(c, LANSHAN_EDITOR, "371302", code, LANSHAN_EVALUATION_PERIOD, devolved,
+                    [lanshan_condition(atype, field, k) for k, (_n, _c, field) in enumerate(devolved)])
+    c.op(op="evaluation_round", key="lanshan", actor=LANSHAN_EDITOR, scope="371302",
+         name="兰山区下放事权运行评估（2019—2020）", period_start=LANSHAN_EVALUATION_PERIOD[0],
+         period_end=LANSHAN_EVALUATION_PERIOD[1])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -705,6 +781,8 @@ def build_hubei() -> Case:
     assert sum(sizes.values()) == HUBEI_FIRST_BATCH_TOTAL
 
     pool = application_pool(exclude={n for n, _, _ in MAKOU_SEED})
+    towns = {}
+    xiaochi = ([], [])
     huangmei_new = 9  # powers first devolved in the rounds of adjustment (应放未放)
     for n, (_city, ccode, cname, _k, tcode, tname, _nat, _al) in enumerate(HUBEI_TOWNS):
         size = sizes[tcode]
@@ -723,41 +801,185 @@ def build_hubei() -> Case:
             c.op(op="devolve", item=[ccode, CODES.code(name, category)], giver=ccode, receiver=tcode,
                  batch=f"hb-{ccode}-1", method="entrusted" if category == "penalty" else "direct", origin="requested",
                  receiving_department=[tcode, tname + town_office(category, field)], staff_posts=0)
+        towns[tcode] = chosen
         if tname == "小池镇":
-            build_huangmei_rounds(c, ccode, tcode, tname, chosen, later)
+            xiaochi = (chosen, later)
+    build_hubei_evaluation(c, towns, *xiaochi)
     return c
 
 
-def build_huangmei_rounds(c: Case, county: str, town: str, tname: str, first, later):
-    """Three rounds after the evaluation: 166 → 144 → 122 → 120 (illustrative split of each round)."""
-    plan = [
-        # (round, date, recall count, cancel count, new devolutions, adjustments)
-        (1, iso(2015, 9, 1), 28, 0, 6, 0),
-        (2, iso(2016, 3, 1), 18, 4, 0, 0),
-        (3, iso(2016, 9, 1), 5, 0, 3, 2),
-    ]
-    pending = list(first)
-    new = list(later)
-    for round_no, date, recalls, cancels, added, adjusts in plan:
-        key = f"hb-{county}-r{round_no}"
-        c.batch(key, county, f"黄梅县关于调整下放{tname}权限事项的通知（第{round_no}轮）", date, round_no=round_no,
-                number=f"梅政发〔{date[:4]}〕示例号")
-        for name, category, _ in pending[-recalls:]:
-            c.op(op="recall", item=[county, CODES.code(name, category)], giver=county, receiver=town, batch=key,
-                 origin="evaluation", reason="评估为不应放或运行不良事项，按程序收回")
-        pending = pending[:-recalls]
-        for name, category, _ in pending[-cancels:] if cancels else []:
-            c.op(op="cancel", item=[county, CODES.code(name, category)], batch=key, reason="上级取消该事项")
-        pending = pending[:-cancels] if cancels else pending
-        for name, category, field in new[:added]:
-            c.op(op="devolve", item=[county, CODES.code(name, category)], giver=county, receiver=town, batch=key,
-                 method="direct", origin="evaluation", receiving_department=[town, tname + town_office(category, field)],
-                 staff_posts=0, reason="评估为应放未放事项，予以下放")
-        new = new[added:]
-        for name, category, field in pending[:adjusts]:
-            c.op(op="adjust", item=[county, CODES.code(name, category)], batch=key,
-                 changes={"name": name + "（含变更）", "legal_basis": v.LAWS.get(field, "") + "（依据修订）"},
-                 reason="事项名称与依据按新法规调整")
+# The evaluation (评估) of case 004: the rules of the product classify each devolved power from the
+# evidence below; nothing here names a category. Evidence is illustrative; which powers run badly is
+# chosen so that the three rounds of 黄梅县 take 小池镇 from 166 to 120 powers.
+HUBEI_P1 = (iso(2013, 7, 1), iso(2015, 6, 30))  # two years after the first batch
+HUBEI_P2 = (iso(2015, 7, 1), iso(2015, 12, 31))
+HUBEI_P3 = (iso(2016, 1, 1), iso(2016, 6, 30))
+HUBEI_EDITOR, HUBEI_REVIEWER = "hubei-editor", "hubei-reviewer"
+HUANGMEI_EDITOR, HUANGMEI_REVIEWER = "huangmei-editor", "huangmei-reviewer"
+XIAOCHI_EDITOR, XIAOCHI_REVIEWER = "xiaochi-editor", "xiaochi-reviewer"
+# (round, follow-up date, powers running badly, powers requested and approved but never devolved,
+#  powers cancelled by the county, adjustments)
+HUANGMEI_ROUNDS = [
+    (1, iso(2015, 9, 1), HUBEI_P1, 28, 6, 0, 0),
+    (2, iso(2016, 3, 1), HUBEI_P2, 18, 0, 4, 0),
+    (3, iso(2016, 9, 1), HUBEI_P3, 5, 3, 0, 2),
+]
+BAD_CONDITIONS = ("no_legal_standing", "no_cases", "low_satisfaction", "no_qualified_staff", "slow", "no_cases",
+                  "low_satisfaction")
+
+
+def evidence_values(category: str, condition: str, h: int) -> list:
+    """(cases, average days, satisfaction, complaints, unit named, staffed, capacity) for one power in
+    one condition; ``h`` varies the figures deterministically."""
+    statutory, promised = days(category)
+    limit = promised or statutory
+    good_days = f"{max(1, limit) * (40 + h % 40) / 100:.2f}" if limit else f"{2 + h % 5}.00"
+    cases = 20 + (h * 37) % 180
+    satisfaction = f"{86 + (h * 53) % 1300 / 100:.2f}"
+    row = [cases, good_days, satisfaction, h % 3, True, True, "adequate"]
+    if condition == "few":
+        row[0] = 1 + h % 8
+    elif condition == "no_cases":
+        row[:3] = [0, None, None]
+    elif condition == "low_satisfaction" or (condition == "slow" and not statutory):
+        row[2] = f"{60 + (h * 29) % 1990 / 100:.2f}"
+        row[3] = 3 + h % 9
+    elif condition == "slow":
+        row[1] = f"{statutory * (120 + h % 60) / 100:.2f}"
+        row[3] = 2 + h % 5
+    elif condition in ("no_legal_standing", "no_qualified_staff"):
+        row[6] = condition
+        row[5] = condition != "no_qualified_staff"
+    elif condition == "no_unit":
+        row[4] = False
+    return row
+
+
+def hubei_condition(k: int) -> str:
+    """The other pilot towns: most powers run well; a few of each kind do not."""
+    for modulus, remainder, condition in ((31, 4, "no_legal_standing"), (37, 9, "no_qualified_staff"),
+                                          (19, 6, "no_cases"), (17, 2, "low_satisfaction"), (23, 13, "slow"),
+                                          (29, 20, "no_unit"), (11, 7, "few")):
+        if k % modulus == remainder:
+            return condition
+    return "good"
+
+
+def evidence_op(c: Case, actor: str, item_gov: str, town: str, period, powers, conditions):
+    rows = []
+    for k, ((name, category, _field), condition) in enumerate(zip(powers, conditions, strict=True)):
+        h = int(town[-4:]) * 7 + k * 13 + int(period[0][:4])
+        rows.append([item_gov, CODES.code(name, category), town, period[0], period[1],
+                     *evidence_values(category, condition, h)])
+    c.op(op="evidence", actor=actor, rows=rows)
+
+
+def build_hubei_evaluation(c: Case, towns: dict, xiaochi_first, xiaochi_later):
+    """Evidence for every pilot town, a province-wide round over the pilots (left for a reviewer to
+    confirm), then 黄梅县's three rounds for 小池镇 carried through the workflow."""
+    c.op(op="user", username=HUBEI_EDITOR, display_name="湖北省编办经办人（示例）",
+         memberships=[{"government": "42", "role": "editor", "include_subtree": True}])
+    c.op(op="user", username=HUBEI_REVIEWER, display_name="湖北省编办审核人（示例）",
+         memberships=[{"government": "42", "role": "reviewer", "include_subtree": True}])
+    for username, display, government, role in (
+            (HUANGMEI_EDITOR, "黄梅县编办经办人（示例）", "421127", "editor"),
+            (HUANGMEI_REVIEWER, "黄梅县编办审核人（示例）", "421127", "reviewer"),
+            (XIAOCHI_EDITOR, "小池镇经办人（示例）", "421127103", "editor"),
+            (XIAOCHI_REVIEWER, "小池镇审核人（示例）", "421127103", "reviewer")):
+        c.op(op="user", username=username, display_name=display,
+             memberships=[{"government": government, "role": role, "include_subtree": False}])
+
+    # The rounds' plan for 小池镇: which first-batch powers run badly in which round.
+    remaining = list(xiaochi_first)
+    bad_in: dict[int, list] = {}
+    cancelled, adjusted = [], []
+    for round_no, _date, _period, bad, _new, cancels, adjusts in HUANGMEI_ROUNDS:
+        bad_in[round_no] = remaining[-bad:]
+        remaining = remaining[:-bad]
+        if cancels:
+            cancelled = remaining[-cancels:]
+            remaining = remaining[:-cancels]
+        if adjusts:
+            adjusted = remaining[:adjusts]
+    new_in = {}
+    later = list(xiaochi_later)
+    for round_no, _date, _period, _bad, new, _cancels, _adjusts in HUANGMEI_ROUNDS:
+        new_in[round_no], later = later[:new], later[new:]
+
+    # Period 1 evidence for every pilot town.
+    for _city, ccode, _cname, _k, tcode, tname, _nat, _al in HUBEI_TOWNS:
+        powers = towns[tcode]
+        if tname == "小池镇":
+            conditions = [BAD_CONDITIONS[k % len(BAD_CONDITIONS)] if p in bad_in[1] else
+                          ("few" if k % 11 == 7 else "good") for k, p in enumerate(powers)]
+            evidence_op(c, HUANGMEI_EDITOR, ccode, tcode, HUBEI_P1, powers, conditions)
+        else:
+            evidence_op(c, HUBEI_EDITOR, ccode, tcode, HUBEI_P1, powers,
+                        [hubei_condition(k) for k in range(len(powers))])
+
+    county, town = "421127", "421127103"
+    dept = "小池镇便民服务中心"
+    requests = {}
+
+    def request(round_no, effective_on):
+        for name, category, field in new_in[round_no]:
+            key = f"xc-request-{CODES.code(name, category)}"
+            requests.setdefault(round_no, []).append(key)
+            c.op(op="propose", key=key, actor=XIAOCHI_EDITOR, kind="devolve", item=[county, CODES.code(name, category)],
+                 giver=county, receiver=town, effective_on=effective_on, origin="requested",
+                 receiving_department=[town, "小池镇" + town_office(category, field)],
+                 reason="小池镇申请下放（点菜）：本镇企业办理需求集中")
+            c.op(op="submit", proposal=key, actor=XIAOCHI_EDITOR)
+            c.op(op="approve", proposal=key, actor=HUANGMEI_REVIEWER, comment="同意下放，待批次落实")
+
+    request(1, iso(2014, 12, 1))
+    c.op(op="evaluation_round", key="hubei-pilots", actor=HUBEI_EDITOR, scope="42", tag="pilot",
+         name="湖北省经济发达镇扩权两年评估（2013—2015）", period_start=HUBEI_P1[0], period_end=HUBEI_P1[1])
+
+    for round_no, follow_date, period, _bad, _new, cancels, adjusts in HUANGMEI_ROUNDS:
+        if round_no == 3:
+            request(3, iso(2016, 2, 1))
+        if round_no > 1:
+            in_force = [p for p in xiaochi_first if p in remaining or any(p in bad_in[r] for r in bad_in if r >= round_no)
+                        or (p in cancelled and round_no <= 2)] + [p for r in new_in if r < round_no for p in new_in[r]]
+            conditions = [BAD_CONDITIONS[k % len(BAD_CONDITIONS)] if p in bad_in[round_no] else
+                          ("few" if k % 11 == 7 else "good") for k, p in enumerate(in_force)]
+            evidence_op(c, HUANGMEI_EDITOR, county, town, period, in_force, conditions)
+        key = f"hm-{round_no}"
+        c.op(op="evaluation_round", key=key, actor=HUANGMEI_EDITOR, scope=county,
+             name=f"黄梅县下放小池镇权限评估（第{round_no}轮）", period_start=period[0], period_end=period[1])
+        overrides = []
+        if round_no == 1:
+            name, category, _ = next(p for k, p in enumerate(xiaochi_first) if p in bad_in[1]
+                                     and BAD_CONDITIONS[k % len(BAD_CONDITIONS)] == "low_satisfaction")
+            overrides.append({"item": [county, CODES.code(name, category)], "government": town,
+                              "decision": "should_not", "reason": "该事项需专业检验检测能力，镇级不具备，属于不应放事项"})
+        c.op(op="decide_round", round=key, actor=HUANGMEI_REVIEWER, overrides=overrides)
+        batch = f"hb-{county}-r{round_no}"
+        c.op(op="follow_up", key=batch, round=key, actor=HUANGMEI_EDITOR, round_no=round_no,
+             title=f"黄梅县关于调整下放小池镇权限事项的通知（第{round_no}轮）", number=f"梅政发〔{follow_date[:4]}〕示例号",
+             effective_on=follow_date)
+        c.op(op="submit_batch", batch=batch, actor=HUANGMEI_EDITOR)
+        c.op(op="approve_batch", batch=batch, actor=HUANGMEI_REVIEWER)
+        if new_in[round_no]:
+            c.op(op="accept_in_batch", batch=batch, actor=XIAOCHI_REVIEWER, government=town,
+                 receiving_department=[town, dept])
+        c.op(op="effect_batch", batch=batch, actor=HUANGMEI_REVIEWER)
+        for key in requests.get(round_no, []):
+            c.op(op="withdraw", proposal=key, actor=XIAOCHI_EDITOR, comment="已由评估后续批次下放，本申请撤回")
+        if cancels:
+            c.batch(f"hb-{county}-cancel", county, "黄梅县关于取消部分行政权力事项的通知", follow_date,
+                    number=f"梅政发〔{follow_date[:4]}〕示例号之二")
+            for name, category, _ in cancelled:
+                c.op(op="cancel", item=[county, CODES.code(name, category)], batch=f"hb-{county}-cancel",
+                     reason="上级取消该事项")
+        if adjusts:
+            c.batch(f"hb-{county}-adjust", county, "黄梅县关于调整部分行政权力事项名称和依据的通知", follow_date,
+                    number=f"梅政发〔{follow_date[:4]}〕示例号之三")
+            for name, category, field in adjusted:
+                c.op(op="adjust", item=[county, CODES.code(name, category)], batch=f"hb-{county}-adjust",
+                     changes={"name": name + "（含变更）", "legal_basis": v.LAWS.get(field, "") + "（依据修订）"},
+                     reason="事项名称与依据按新法规调整")
 
 
 def build_all() -> list[Path]:

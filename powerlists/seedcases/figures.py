@@ -14,9 +14,13 @@ from django.db.models import Count, Min, Q
 
 from ..models import (
     Arrangement,
+    BatchState,
     Category,
     Decision,
     Department,
+    EvaluationCategory,
+    EvaluationResult,
+    EvaluationRound,
     Exercise,
     Government,
     PowerItem,
@@ -29,6 +33,7 @@ from ..models import (
 )
 from ..models.choices import SHARED_ROLES
 from ..queries import power_list, subtree
+from ..queries.evaluation import evidence_satisfaction, round_report
 from ..queries.joint_review import JointReview, joint_review
 from ..queries.lists import arrangement_expression
 from ..services import staff_posts_moved
@@ -159,8 +164,22 @@ def harbin_figures() -> list[Figure]:
     computed = "/".join(str(s) for s in sizes) or "-"
     figures.append(Figure("000", f"试点区街道办事处行政权力清单 / street power list ({len(pilot_streets)} pilot streets)",
                           "54", computed, sizes == [54]))
-    figures.append(Figure("000", "第三方评估满意度 / satisfaction", "84.92%", "-", None, "evaluation issue"))
+    figures.append(harbin_satisfaction_figure(city))
     return figures
+
+
+def harbin_satisfaction_figure(city: Government) -> Figure:
+    """The third-party evaluation's satisfaction: the evidence of the latest round over the city,
+    weighted by cases handled (queries.evaluation.evidence_satisfaction)."""
+    rnd = EvaluationRound.objects.filter(scope_government=city).order_by("-period_end", "-id").first()
+    if rnd is None:
+        return Figure("000", "第三方评估满意度 / satisfaction (evaluation evidence)", "84.92%", "-", False)
+    evidence = evidence_satisfaction(rnd)
+    value = evidence["satisfaction"]
+    computed = "-" if value is None else f"{value}%"
+    return Figure("000", f"第三方评估满意度（{evidence['evidence_rows']}条评估依据，{evidence['cases_handled']}件，"
+                  f"按办件量加权）/ satisfaction (evaluation evidence, weighted by cases)", "84.92%", computed,
+                  computed == "84.92%")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -280,23 +299,41 @@ def hubei_figures() -> list[Figure]:
     county = _gov("黄梅县", hubei)
     xiaochi = _gov("小池镇", county)
     first_day = first_dates.get(xiaochi.pk)
-    rounds = (
-        Transfer.objects.filter(state=EFFECTIVE, giver=county, batch__round_no__isnull=False)
-        .filter(Q(receiver=xiaochi) | Q(item__exercises__government=xiaochi))
-        .values("batch").distinct()
-    )
-    round_dates = sorted(Transfer.objects.filter(batch__in=rounds).values_list("effective_on", flat=True).distinct())
-    n_rounds = rounds.count()
     before = len(power_list(xiaochi, first_day)) if first_day else 0
-    after = len(power_list(xiaochi, round_dates[-1])) if round_dates else before
-    return [
+    # The rounds: evaluations of 小池镇 whose follow-up batches took effect, each with its date.
+    followed = (
+        EvaluationResult.objects.filter(government=xiaochi, follow_up_transfer__batch__state=BatchState.EFFECTIVE)
+        .values_list("round_id", "follow_up_transfer__batch__effective_on").distinct().order_by(
+            "follow_up_transfer__batch__effective_on")
+    )
+    steps = [before] + [len(power_list(xiaochi, day)) for _, day in followed]
+    n_rounds = len({round_id for round_id, _ in followed})
+    figures = [
         _fig("004", "经济发达镇行政管理体制改革试点镇 / pilot towns (national + provincial)", "33 (2 + 31)",
              f"{towns.count()} ({national} + {towns.count() - national})"),
         _fig("004", "镇区合一（试点镇兼开发区）/ towns merged with a development zone", 11, merged),
         _fig("004", "第一批扩权事项合计 / powers devolved in each town's first batch", 1977, first_batch_total),
-        _fig("004", "黄梅县下放小池镇：首批 → 三轮调整后 / Xiaochi: first batch → after the rounds",
-             "166 → 120 over 3 rounds", f"{before} → {after} over {n_rounds} rounds"),
+        Figure("004", "黄梅县下放小池镇：首批 → 三轮评估及后续调整后 / Xiaochi: first batch → after three evaluation "
+               "rounds and their follow-up batches", "166 → 120 over 3 rounds",
+               f"{' → '.join(str(n) for n in steps)} over {n_rounds} rounds",
+               steps[0] == 166 and steps[-1] == 120 and n_rounds == 3),
     ]
+    figures.append(hubei_categories_figure(hubei))
+    return figures
+
+
+def hubei_categories_figure(hubei: Government) -> Figure:
+    """The province-wide round over the pilot towns: the rules put devolved powers in all four
+    categories (可推广 / 不应放 / 应放未放 / 运行不良), computed from the evidence."""
+    rnd = (EvaluationRound.objects.filter(scope_government=hubei, scope_tag="pilot")
+           .order_by("-period_end", "-id").first())
+    if rnd is None:
+        return Figure("004", "两年评估：四类事项 / the two-year evaluation's four categories", "4", "-", False)
+    counts = {row["category"]: row["count"] for row in round_report(rnd).by_category}
+    computed = "、".join(f"{EvaluationCategory(c).label} {n}" for c, n in counts.items())
+    present = sum(1 for n in counts.values() if n)
+    return Figure("004", "两年评估：所有下放事项分为四类 / the two-year evaluation puts devolved powers in four "
+                  "categories", "可推广、不应放、应放未放、运行不良", computed, present == 4)
 
 
 CASES = (

@@ -9,6 +9,11 @@ The review workflow (case 000, Harbin) is played by demo users, each op naming i
 username: ``user`` → create_user and accounts.services.grant (one per membership), ``batch_draft`` →
 workflow.create_batch, ``propose`` / ``submit`` / ``reject`` → workflow.propose / submit / reject,
 ``approve_batch`` / ``accept_in_batch`` / ``effect_batch`` → the workflow service of that name.
+The evaluation (case 004 and the satisfaction of case 000): ``evidence`` → evaluation.bulk_record_evidence,
+``evaluation_round`` → create_round and run_round, ``decide_round`` → evaluation.decide for every
+result (confirming each suggestion unless ``overrides`` names the item), ``follow_up`` →
+generate_follow_up, then ``submit_batch`` (workflow.submit of each draft in it), ``approve`` and
+``withdraw`` (of one proposal) and the batch steps above carry the follow-up through the workflow.
 The demo users' password is the environment variable ``DEMO_PASSWORD`` (default
 ``powerlists-demo-2026``): this is a demo data set.
 """
@@ -32,7 +37,7 @@ from accounts.services import grant
 
 from .. import services
 from ..models import BatchState, Government
-from ..services import Party, workflow
+from ..services import Party, evaluation, workflow
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent.parent / "fixtures"
 ACTOR_NAME = "seedcases"
@@ -109,6 +114,7 @@ class Loader:
         self.batches: dict[str, object] = {}
         self.users: dict[str, object] = {}
         self.proposals: dict[str, object] = {}
+        self.rounds: dict[str, object] = {}
         self._password_hash: str | None = None
         self.progress = progress
         self.counts: Counter = Counter()
@@ -298,6 +304,64 @@ class Loader:
 
     def op_effect_batch(self, op):
         workflow.effect_batch(self.batch(op["batch"]), actor=self.user(op["actor"]), comment=op.get("comment", ""))
+
+    def op_approve(self, op):
+        key = op["proposal"]
+        self.proposals[key] = workflow.approve(self.proposal(key), actor=self.user(op["actor"]),
+                                               comment=op.get("comment", ""))
+
+    def op_withdraw(self, op):
+        key = op["proposal"]
+        self.proposals[key] = workflow.withdraw(self.proposal(key), actor=self.user(op["actor"]),
+                                                comment=op.get("comment", ""))
+
+    def op_submit_batch(self, op):
+        actor = self.user(op["actor"])
+        for transfer in self.batch(op["batch"]).transfers.filter(state="draft").order_by("id"):
+            workflow.submit(transfer, actor=actor, comment=op.get("comment", ""))
+
+    # --- the evaluation ---------------------------------------------------------------------------
+
+    EVIDENCE_COLUMNS = ("item_government", "item_code", "government", "period_start", "period_end",
+                        "cases_handled", "average_days", "satisfaction", "complaints", "receiving_unit_named",
+                        "staffed", "capacity")
+
+    def op_evidence(self, op):
+        rows = []
+        for values in op["rows"]:
+            row = dict(zip(self.EVIDENCE_COLUMNS, values, strict=True))
+            row["item"] = self.item((row.pop("item_government"), row.pop("item_code")))
+            row["government"] = self.gov(row["government"])
+            row["period_start"], row["period_end"] = _date(row["period_start"]), _date(row["period_end"])
+            rows.append(row)
+        evaluation.bulk_record_evidence(rows, actor=self.user(op["actor"]))
+
+    def op_evaluation_round(self, op):
+        from ..models import EvaluationRound
+
+        rnd = evaluation.create_round(
+            name=op["name"], scope_government=self.gov(op.get("scope")), scope_tag=op.get("tag", ""),
+            period_start=_date(op["period_start"]), period_end=_date(op["period_end"]), rules=op.get("rules"),
+            actor=self.user(op["actor"]))
+        evaluation.run_round(rnd, actor=self.user(op["actor"]))
+        self.rounds[op["key"]] = EvaluationRound.objects.get(pk=rnd.pk)
+
+    def op_decide_round(self, op):
+        rnd = self.rounds[op["round"]]
+        actor = self.user(op["actor"])
+        overrides = {(o["item"][0], o["item"][1], o["government"]): o for o in op.get("overrides", [])}
+        results = rnd.results.filter(decision="").select_related("item__government", "government").order_by("id")
+        for result in results:
+            override = overrides.get((result.item.government.code, result.item.code, result.government.code))
+            if override:
+                evaluation.decide(result, override["decision"], actor=actor, reason=override["reason"])
+            else:
+                evaluation.decide(result, result.suggested, actor=actor)
+
+    def op_follow_up(self, op):
+        self.batches[op["key"]] = evaluation.generate_follow_up(
+            self.rounds[op["round"]], actor=self.user(op["actor"]), batch_title=op["title"],
+            batch_number=op.get("number", ""), effective_on=_date(op["effective_on"]), round_no=op.get("round_no"))
 
     def apply(self, case: dict, op: dict):
         handler = getattr(self, f"op_{op['op']}", None)

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from .. import policy
 from ..models import (
+    AuditEvent,
     Batch,
     Exercise,
     Government,
@@ -50,7 +51,7 @@ from ..models.evaluation import (
     RoundState,
 )
 from ..queries.evaluation import round_scope_q
-from .audit import record, snapshot
+from .audit import make_event, record, snapshot
 from .errors import Conflict, Forbidden, InvalidInput
 
 C = EvaluationCategory
@@ -150,23 +151,83 @@ def record_evidence(*, item: PowerItem, government: Government, period_start: da
     return evidence
 
 
-def bulk_record_evidence(rows: list[dict], actor=None) -> list[Evidence]:
-    """Record many evidence rows (dicts with ``item``, ``government``, ``period_start``, ``period_end`` and
-    the figures): all or none. A row's error names its index (``row``)."""
-    saved = []
+EVIDENCE_FIELDS = ("cases_handled", "average_days", "statutory_days", "satisfaction", "complaints",
+                   "receiving_unit_named", "staffed", "capacity", "note")
+CHUNK = 1000
+
+
+def _row_error(error, index: int):
+    error.details["row"] = index
+    error.message_zh = f"第{index + 1}行：{error.message_zh}"
+    error.message_en = f"Row {index + 1}: {error.message_en}"
+    return error
+
+
+def bulk_record_evidence(rows: list[dict], actor=None, progress=None) -> list[Evidence]:
+    """Record (or replace) many evidence rows — dicts with ``item``, ``government``, ``period_start``,
+    ``period_end`` and the figures — all or none. A row's error names its index (``row``); two rows for
+    the same item, government and period are refused. Written in bulk: a fixed number of queries per
+    thousand rows, one audit event per row. ``progress(done)`` is called as rows are written."""
+    cleaned: list[tuple[tuple, PowerItem, Government, dict]] = []
+    allowed: set[int] = set()
+    seen: dict[tuple, int] = {}
+    for index, raw in enumerate(rows):
+        row = dict(raw)
+        try:
+            item, government = row.pop("item", None), row.pop("government", None)
+            start, end = row.pop("period_start", None), row.pop("period_end", None)
+            values = _clean_evidence(item, government, start, end, row)
+            if government.pk not in allowed:
+                _require_evidence_role(actor, government)
+                allowed.add(government.pk)
+            key = (item.pk, government.pk, start, end)
+            if key in seen:
+                raise InvalidInput("duplicate_evidence", f"与第{seen[key] + 1}行重复（同一事项、承接政府和统计期）。",
+                                   f"duplicates row {seen[key] + 1} (same item, government and period).")
+            seen[key] = index
+        except (InvalidInput, Forbidden) as error:
+            raise _row_error(error, index) from None
+        cleaned.append((key, item, government, values))
+    saved: list[Evidence] = []
     with transaction.atomic():
-        for index, row in enumerate(rows):
-            row = dict(row)
-            try:
-                saved.append(record_evidence(actor=actor, item=row.pop("item", None),
-                                             government=row.pop("government", None),
-                                             period_start=row.pop("period_start", None),
-                                             period_end=row.pop("period_end", None), **row))
-            except (InvalidInput, Forbidden) as error:
-                error.details["row"] = index
-                error.message_zh = f"第{index + 1}行：{error.message_zh}"
-                error.message_en = f"Row {index + 1}: {error.message_en}"
-                raise
+        for first in range(0, len(cleaned), CHUNK):
+            chunk = cleaned[first:first + CHUNK]
+            keys = {key for key, *_ in chunk}
+            existing = {
+                (e.item_id, e.government_id, e.period_start, e.period_end): e
+                for e in Evidence.objects.select_for_update().filter(
+                    government_id__in={k[1] for k in keys}, item_id__in={k[0] for k in keys},
+                    period_start__in={k[2] for k in keys})
+            }
+            new, changed, befores = [], [], {}
+            for key, item, government, values in chunk:
+                evidence = existing.get(key)
+                if evidence is None:
+                    evidence = Evidence(item=item, government=government, period_start=key[2], period_end=key[3])
+                    new.append(evidence)
+                else:
+                    befores[key] = snapshot(evidence)
+                    changed.append(evidence)
+                for name, value in values.items():
+                    setattr(evidence, name, value)
+                saved.append(evidence)
+            Evidence.objects.bulk_create(new)
+            if any(e.pk is None for e in new):  # a database that returns no ids from a bulk insert
+                ids = {(e.item_id, e.government_id, e.period_start, e.period_end): e.pk
+                       for e in Evidence.objects.filter(government_id__in={k[1] for k in keys},
+                                                        item_id__in={k[0] for k in keys})}
+                for e in new:
+                    e.pk = ids[(e.item_id, e.government_id, e.period_start, e.period_end)]
+            if changed:
+                Evidence.objects.bulk_update(changed, list(EVIDENCE_FIELDS))
+            AuditEvent.objects.bulk_create([
+                make_event("evaluation.evidence", e, actor=actor,
+                           before=befores.get((e.item_id, e.government_id, e.period_start, e.period_end)),
+                           after=snapshot(e), government=government, item=item)
+                for (_, item, government, _), e in zip(chunk, saved[first:first + CHUNK], strict=True)
+            ])
+            if progress is not None:
+                progress(len(saved))
     return saved
 
 
@@ -487,7 +548,7 @@ def _common_ancestor(governments: list[Government]) -> Government | None:
 
 
 def generate_follow_up(rnd: EvaluationRound, *, actor, batch_title: str, batch_number: str = "",
-                       effective_on: datetime.date) -> Batch:
+                       effective_on: datetime.date, round_no: int | None = None) -> Batch:
     """Turn the round's decided results into draft proposals (origin 评估后续) in one new draft batch.
 
     不应放 / 运行不良 → a recall by the government that devolved it; 应放未放 → a devolution when the
@@ -566,7 +627,8 @@ def generate_follow_up(rnd: EvaluationRound, *, actor, batch_title: str, batch_n
         if issuer is None or not all(g.is_within(issuer) for g in givers):
             issuer = _common_ancestor(givers)
         batch = workflow.create_batch(actor=actor, issuer=issuer, title=batch_title, number=batch_number,
-                                      effective_on=effective_on, reason=f"评估后续：{rnd.name}")
+                                      effective_on=effective_on, round_no=round_no,
+                                      reason=f"评估后续：{rnd.name}")
         created = 0
         now_reason = f"评估轮次“{rnd.name}”"
         for r, specs, note in plans:
