@@ -56,6 +56,7 @@ from .errors import Conflict, Forbidden, InvalidInput
 
 C = EvaluationCategory
 PRECEDENCE = (C.SHOULD_NOT, C.NOT_YET, C.POOR, C.PROMOTABLE)
+_RANK = {c.value: rank for rank, c in enumerate(PRECEDENCE)}  # plain strings: enum comparisons are slow
 _CAPACITY_ORDER = [Capacity.ADEQUATE, Capacity.UNKNOWN, Capacity.NO_QUALIFIED_STAFF, Capacity.NO_LEGAL_STANDING]
 
 
@@ -476,7 +477,7 @@ def run_round(rnd: EvaluationRound, actor=None) -> EvaluationRound:
                 if evidence is None:
                     insufficient += 1
                 continue
-            category, rule = min(hits, key=lambda h: PRECEDENCE.index(h[0]))
+            category, rule = hits[0] if len(hits) == 1 else min(hits, key=lambda h: _RANK[h[0]])
             figures["rules_applied"] = [code for _, code in hits]
             counts[category] += 1
             rows.append([rnd.pk, key[0], key[1], (pair.get("exercise") or {}).get("id"),
