@@ -192,6 +192,9 @@ SPECTACULAR_SETTINGS = {
         "PartyRoleEnum": "powerlists.models.choices.SHARED_ROLE_CHOICES",
         "TierEnum": "powerlists.models.choices.Tier",
         "DecisionEnum": "powerlists.models.choices.Decision",
+        "CategoryEnum": "powerlists.models.choices.Category",
+        "EvaluationCategoryEnum": "powerlists.models.evaluation.EvaluationCategory",
+        "EvaluationRoundStateEnum": "powerlists.models.evaluation.RoundState",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

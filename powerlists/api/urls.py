@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import urls_read, urls_write
+from . import urls_evaluation, urls_read, urls_write
 from .views.governments import GovernmentViewSet
 
 router = DefaultRouter()
@@ -13,6 +13,7 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("v1/", include(urls_read.router.urls)),
     path("v1/", include(urls_write.router.urls)),
+    path("v1/", include(urls_evaluation.router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
