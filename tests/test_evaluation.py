@@ -242,6 +242,8 @@ def test_scope_by_tag(ev, tree):
     ({"cases_handled": 1, "average_days": "abc"}, "average_days"),
     ({"cases_handled": 1, "complaints": -2}, "complaints"),
     ({"cases_handled": 1, "capacity": "great"}, "capacity"),
+    ({"cases_handled": 2**31}, "cases_handled"),  # beyond the database's integer column
+    ({"cases_handled": 1, "average_days": "100000.01"}, "average_days"),
 ])
 def test_evidence_is_validated(ev, tree, values, field):
     it = ev.devolved()
@@ -293,6 +295,10 @@ def test_round_needs_a_scope_and_valid_rules(tree):
     with pytest.raises(InvalidInput):
         evaluation.create_round(name="x", period_start=START, period_end=END, scope_government=tree.city,
                                 rules={"min_satisfaction": 120})
+    for rules in ({"min_cases": float("inf")}, {"min_cases": float("nan")}, {"min_cases": 10**12}):
+        with pytest.raises(InvalidInput):  # a threshold the database's JSON could not hold, or absurd
+            evaluation.create_round(name="x", period_start=START, period_end=END, scope_government=tree.city,
+                                    rules=rules)
     with pytest.raises(InvalidInput):
         evaluation.create_round(name="x", period_start=START, period_end=END, scope_government=tree.city,
                                 rules={"unknown": 1})

@@ -29,6 +29,8 @@ from powerlists.models import (
     Batch,
     BatchState,
     Category,
+    EvaluationResult,
+    EvaluationRound,
     Exercise,
     Origin,
     Tier,
@@ -69,6 +71,9 @@ SIGNED_OUT = {c for c in COLUMNS if c.startswith("inactive")} | {"anonymous"}
 #   transfer.approve|return|reject_as_giver   a submitted proposal H gives (H's reviewers decide)
 #   transfer.accept|reject_as_receiver        an approved devolution from 杭州市 to H (H's reviewers)
 #   batch.*                                   a batch H issues
+#   evaluation.evidence               evidence of a power H received (H's editors or the giving side's above it)
+#   evaluation.create|run|follow_up   a round over H's territory (H's editors); /tag a round scoped by a tag only
+#   evaluation.decide                 a result of H in a round over H (reviewers of H or of the giving side above)
 # Nobody in the table created or edited the proposals (maker-checker is tested separately), so only an
 # administrator of the proposing side withdraws (the author's own withdrawal is tested separately).
 
@@ -96,6 +101,12 @@ batch.edit                       Y   Y   .   .   .   .   .   .   Y   Y   .   .  
 batch.approve                    .   .   .   .   Y   Y   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
 batch.reject                     .   .   .   .   Y   Y   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
 batch.effect                     .   .   .   .   Y   Y   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
+evaluation.evidence              Y   Y   Y   .   .   .   .   .   Y   Y   Y   .   .   .   .   .   .   .   Y   .
+evaluation.create                Y   Y   .   .   .   .   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
+evaluation.create/tag            .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   .   Y   .
+evaluation.run                   Y   Y   .   .   .   .   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
+evaluation.follow_up             Y   Y   .   .   .   .   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
+evaluation.decide                .   .   .   .   Y   Y   Y   .   Y   Y   Y   .   .   .   .   .   .   .   Y   .
 """
 
 # Who sees a proposal (policy.can_view_transfer). Two more columns: an editor and a reviewer of H's
@@ -318,6 +329,14 @@ def policy_target(w, label):
         return w.batch_draft
     if label == "batch.effect":
         return w.batch_approved
+    if label in ("evaluation.evidence", "evaluation.create"):
+        return w.home
+    if label == "evaluation.create/tag":
+        return EvaluationRound(scope_tag="pilot")
+    if label in ("evaluation.run", "evaluation.follow_up"):
+        return EvaluationRound(scope_government=w.home)
+    if label == "evaluation.decide":
+        return EvaluationResult(round=EvaluationRound(scope_government=w.home), government=w.home)
     raise AssertionError(label)
 
 

@@ -114,7 +114,7 @@ class RoundReport:
 
 
 def round_report(rnd: EvaluationRound) -> RoundReport:
-    """The report of one round. Six queries whatever the number of results."""
+    """The report of one round. Seven queries whatever the number of results."""
     from ..models import AssessmentType, TransferState
 
     report = RoundReport(round=rnd)

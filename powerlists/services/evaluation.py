@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -63,6 +64,11 @@ _CAPACITY_ORDER = [Capacity.ADEQUATE, Capacity.UNKNOWN, Capacity.NO_QUALIFIED_ST
 # --- evidence ---------------------------------------------------------------------------------------
 
 
+MAX_COUNT = 2**31 - 1  # the database's integer columns
+MAX_DAYS = Decimal("100000")  # average processing days: the column holds up to 999,999.99
+MAX_RULE_VALUE = 10**9
+
+
 def _bad(field: str, zh: str, en: str):
     return InvalidInput("invalid_evidence", f"{field}：{zh}", f"{field}: {en}", field=field)
 
@@ -80,6 +86,8 @@ def _int(value, field, *, required=False):
         raise _bad(field, "必须是非负整数。", "must be a whole number, 0 or more.") from None
     if number != Decimal(str(value)) or number < 0:
         raise _bad(field, "必须是非负整数。", "must be a whole number, 0 or more.")
+    if number > MAX_COUNT:
+        raise _bad(field, f"不能超过{MAX_COUNT}。", f"must be at most {MAX_COUNT}.")
     return number
 
 
@@ -115,7 +123,7 @@ def _clean_evidence(item, government, period_start, period_end, values) -> dict:
                            "Unknown fields: " + ", ".join(sorted(unknown)), fields=sorted(unknown))
     return {
         "cases_handled": _int(values.get("cases_handled"), "cases_handled", required=True),
-        "average_days": _decimal(values.get("average_days"), "average_days"),
+        "average_days": _decimal(values.get("average_days"), "average_days", high=MAX_DAYS),
         "statutory_days": _int(values.get("statutory_days"), "statutory_days"),
         "satisfaction": _decimal(values.get("satisfaction"), "satisfaction", high=100),
         "complaints": _int(values.get("complaints"), "complaints") or 0,
@@ -146,7 +154,18 @@ def record_evidence(*, item: PowerItem, government: Government, period_start: da
                                         period_end=period_end)
         for name, value in cleaned.items():
             setattr(evidence, name, value)
-        evidence.save()
+        try:
+            with transaction.atomic():  # a concurrent first recording of the same row: replace it instead
+                evidence.save()
+        except IntegrityError:
+            if existing is not None:
+                raise
+            evidence = Evidence.objects.select_for_update().get(
+                item=item, government=government, period_start=period_start, period_end=period_end)
+            before = snapshot(evidence)
+            for name, value in cleaned.items():
+                setattr(evidence, name, value)
+            evidence.save()
         record("evaluation.evidence", evidence, actor=actor, before=before, after=snapshot(evidence),
                government=government, item=item)
     return evidence
@@ -247,7 +266,8 @@ def _clean_rules(rules: dict | None) -> dict:
             if not isinstance(value, bool):
                 raise InvalidInput("invalid_rules", f"{name} 必须是真或假。", f"{name} must be true or false.")
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        if (isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+                or (isinstance(value, float) and not math.isfinite(value)) or value > MAX_RULE_VALUE):
             raise InvalidInput("invalid_rules", f"{name} 必须是非负数。", f"{name} must be a number, 0 or more.",
                                rule=name)
     if merged["min_satisfaction"] > 100:
