@@ -52,3 +52,17 @@ def with_etag(response, obj=None):
 
 def dumps(data) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def list_cache_headers(response, etag: str, day):
+    """HTTP caching of a list or statistics answer (see :mod:`powerlists.listcache`): its ETag, and how
+    long a client may keep it — a past date's list only changes when history is corrected, so for five
+    minutes; today's and future ones must be revalidated (cheap: 304 while the lists are unchanged)."""
+    from django.utils import timezone
+
+    response["ETag"] = etag
+    if day < timezone.localdate():
+        response["Cache-Control"] = "public, max-age=300"
+    else:
+        response["Cache-Control"] = "no-cache"
+    return response

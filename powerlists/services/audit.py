@@ -7,6 +7,7 @@ import uuid
 
 from django.db import models
 
+from ..listcache import changes_lists, lists_changed
 from ..models import AuditEvent
 
 
@@ -77,4 +78,13 @@ def make_event(
 def record(action: str, obj: models.Model, **kwargs) -> AuditEvent:
     event = make_event(action, obj, **kwargs)
     event.save()
+    if changes_lists(action):
+        lists_changed()
     return event
+
+
+def record_many(events: list[AuditEvent]) -> None:
+    """Save unsaved events (from :func:`make_event`) in one statement."""
+    AuditEvent.objects.bulk_create(events)
+    if any(changes_lists(e.action) for e in events):
+        lists_changed()

@@ -38,7 +38,7 @@ from ..spreadsheets import (
     column_keys,
     read_table,
 )
-from .audit import make_event, record, snapshot
+from .audit import make_event, record, record_many, snapshot
 from .errors import Conflict, DomainError, InvalidInput
 from .items import apply_item_values
 
@@ -529,7 +529,7 @@ def _create_chunk(items: list[PowerItem]) -> None:
 
 
 def _audit_chunk(events: list[AuditEvent]) -> None:
-    AuditEvent.objects.bulk_create(events)
+    record_many(events)
 
 
 __all__ = ["ImportPreview", "ImportResult", "RowOutcome", "apply_import", "fingerprint", "preview_import"]

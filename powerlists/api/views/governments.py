@@ -4,16 +4,18 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import filters, serializers, viewsets
+from rest_framework import filters, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from ... import listcache
 from ...models import Arrangement, AssessmentType, Category, Government, Tier
 from ...queries import diff, list_queryset
 from ...queries.tree import path_prefix_q
-from ..concurrency import with_etag
+from ..concurrency import list_cache_headers, with_etag
 from ..params import as_of, choice_param, date_param, int_param
 
 
@@ -158,16 +160,25 @@ class GovernmentViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def powers(self, request, code=None):
         government = self._government()
-        rows = list_queryset(
-            government, as_of(request),
+        day = as_of(request)
+        filters = dict(
             category=choice_param(request, "category", Category.values),
             field=request.query_params.get("field") or None,
             arrangement=choice_param(request, "arrangement", Arrangement.values),
             department=int_param(request, "department"),
             search=request.query_params.get("search") or None,
         )
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response([power_row(r) for r in page])
+        parts = (request.get_host(), request.get_full_path(), get_language(), day, government.code)
+        etag = listcache.etag_for("powers", *parts)
+        if listcache.if_none_match(request, etag):
+            return list_cache_headers(Response(status=status.HTTP_304_NOT_MODIFIED), etag, day)
+
+        def compute():
+            page = self.paginate_queryset(list_queryset(government, day, **filters))
+            return self.get_paginated_response([power_row(r) for r in page]).data
+
+        data = listcache.get_or_compute(listcache.key_for("powers", *parts), compute)
+        return list_cache_headers(Response(data), etag, day)
 
     @extend_schema(
         summary="What changed in the government's list between two dates",

@@ -1,16 +1,19 @@
 """Counts over a government's subtree on a date, by tier, category, field or arrangement."""
 from __future__ import annotations
 
+from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
-from rest_framework import serializers, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from ... import listcache
 from ...models import Arrangement, Category, Government, Tier
 from ...queries import counts
 from ...queries.stats import GROUPINGS
 from ...services.errors import InvalidInput
+from ..concurrency import list_cache_headers
 from ..params import as_of
 
 LABELS = {"tier": Tier, "category": Category, "arrangement": Arrangement}
@@ -88,7 +91,11 @@ class StatsViewSet(viewsets.GenericViewSet):
         day = as_of(request)
         groupings = _groupings(request)
         government = get_object_or_404(Government.objects.only("id", "code", "name", "path"), code=code)
-        return Response({
+        parts = (government.code, day, ",".join(groupings), get_language())
+        etag = listcache.etag_for("stats", *parts)
+        if listcache.if_none_match(request, etag):
+            return list_cache_headers(Response(status=status.HTTP_304_NOT_MODIFIED), etag, day)
+        data = listcache.get_or_compute(listcache.key_for("stats", *parts), lambda: {
             "government": government.code, "government_name": government.name, "as_of": day.isoformat(),
             "groupings": [
                 {"by": by, "groups": [
@@ -98,3 +105,4 @@ class StatsViewSet(viewsets.GenericViewSet):
                 for by in groupings
             ],
         })
+        return list_cache_headers(Response(data), etag, day)
