@@ -2,7 +2,7 @@
 from django.urls import path
 
 from . import converters  # noqa: F401  (registers <id:…>)
-from .views import workspace, workspace_import, workspace_tokens
+from .views import evaluation, evaluation_import, workspace, workspace_import, workspace_tokens
 
 urlpatterns = [
     path("", workspace.index, name="workspace"),
@@ -20,4 +20,13 @@ urlpatterns = [
     path("import/", workspace_import.upload, name="workspace-import"),
     path("import/confirm/", workspace_import.confirm, name="workspace-import-confirm"),
     path("import/template.<str:fmt>", workspace_import.template, name="workspace-import-template"),
+    # evaluation: every change is here (login required); reading is at /evaluation/ (urls_public)
+    path("evaluation/new/", evaluation.round_new, name="workspace-evaluation-new"),
+    path("evaluation/<id:pk>/run/", evaluation.round_run, name="workspace-evaluation-run"),
+    path("evaluation/<id:pk>/confirm/", evaluation.round_confirm_page, name="workspace-evaluation-confirm"),
+    path("evaluation/<id:pk>/follow-up/", evaluation.round_follow_up, name="workspace-evaluation-follow-up"),
+    path("evaluation/results/<id:pk>/decide/", evaluation.result_decide, name="workspace-evaluation-decide"),
+    path("evaluation/evidence/", evaluation_import.upload, name="workspace-evidence-import"),
+    path("evaluation/evidence/confirm/", evaluation_import.confirm, name="workspace-evidence-confirm"),
+    path("evaluation/evidence/template.<str:fmt>", evaluation_import.template, name="workspace-evidence-template"),
 ]
