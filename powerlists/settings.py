@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "powerlists.ops.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -50,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "powerlists.ops.routers.PinPrimaryMiddleware",
 ]
 
 ROOT_URLCONF = "powerlists.urls"
@@ -85,6 +87,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"].setdefault("TEST", {})
+# A read replica (streaming replication of the primary): reads go there, writes and the reads that must
+# see them go to the primary (powerlists/ops/routers.py). In tests the replica mirrors the test database.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["powerlists.ops.routers.PrimaryReplicaRouter"]
 
 AUTH_USER_MODEL = "accounts.User"
 
@@ -202,9 +211,21 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Logs go to standard error; LOG_FORMAT=json gives one JSON object per line (for a log collector).
+# Every request is logged once by powerlists.ops.logs.RequestLogMiddleware (REQUEST_LOG_LEVEL=WARNING
+# silences it).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "powerlists.ops.logs.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": "json" if os.environ.get("LOG_FORMAT") == "json" else "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "powerlists.request": {"handlers": ["console"], "level": os.environ.get("REQUEST_LOG_LEVEL", "INFO"),
+                               "propagate": False},
+    },
 }

@@ -1,0 +1,1 @@
+"""Operating the product: health check, database routing, structured logs."""
