@@ -767,8 +767,9 @@ def test_pages_have_titles_breadcrumbs_and_labelled_fields(client, tree, people,
             assert f'for="{field_id}"' in html, (url, field_id)
     workspace = client.get(reverse("workspace")).content.decode()
     assert reverse("evaluation-rounds") in workspace and reverse("workspace-evidence-import") in workspace
-    english = client.get(reverse("evaluation-round", args=[rnd.pk]), HTTP_ACCEPT_LANGUAGE="en")
-    assert english.status_code == 200
+    for url in (reverse("evaluation-round", args=[rnd.pk]), reverse("evaluation-results", args=[rnd.pk]),
+                reverse("evaluation-report", args=[rnd.pk])):
+        assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").status_code == 200, url
 
 
 def test_evidence_preview_queries_do_not_grow_with_the_rows(client, tree, people, devolved):
