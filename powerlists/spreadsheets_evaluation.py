@@ -376,7 +376,7 @@ def preview_evidence(data: bytes, filename: str, actor=None) -> EvidencePreview:
     """What importing the file would do, row by row, with every error; writes nothing.
 
     Raises InvalidInput for a file that cannot be read at all (type, size, columns)."""
-    from .services.evaluation import _clean_evidence  # the service's own checks, so preview = import
+    from .services.evaluation import clean_evidence  # the service's own checks, so preview = import
 
     preview = EvidencePreview(filename=filename, rows=read_evidence(data, filename))
     capacities = _capacity_by_label()
@@ -388,7 +388,7 @@ def preview_evidence(data: bytes, filename: str, actor=None) -> EvidencePreview:
     for row in preview.rows:
         if row.item is not None and row.government is not None and row.period_start and row.period_end:
             try:
-                row.values = _clean_evidence(row.item, row.government, row.period_start, row.period_end, row.values)
+                row.values = clean_evidence(row.item, row.government, row.period_start, row.period_end, row.values)
             except DomainError as exc:
                 _service_error(row, exc)
             key = (row.item.pk, row.government.pk, row.period_start, row.period_end)

@@ -471,3 +471,13 @@ def test_query_count_does_not_depend_on_the_number_of_pairs(tree):
         rnd = evaluation.run_round(rnd)  # re-run: undecided replaced, same bound
     assert len(ctx.captured_queries) == counts["large"]
     assert rnd.results.count() == rnd.summary["results"]
+
+
+def test_results_query_gives_model_instances_with_their_category(ev):
+    from powerlists.queries.evaluation import results_queryset
+
+    poor = ev.devolved()
+    ev.evidence(poor, cases_handled=0)
+    rnd = ev.run()
+    (result,) = list(results_queryset(rnd))
+    assert result.category == "poor" and result.item == poor

@@ -175,3 +175,7 @@ class EvaluationResult(models.Model):
     def category(self) -> str:
         """The decided category, else the suggested one."""
         return self.decision or self.suggested
+
+    @category.setter
+    def category(self, value) -> None:
+        """Queries annotate the same value (queries.evaluation.category_expression); it is derived, not kept."""

@@ -105,7 +105,7 @@ def _decimal(value, field, *, high=None):
     return number.quantize(Decimal("0.01"))
 
 
-def _clean_evidence(item, government, period_start, period_end, values) -> dict:
+def clean_evidence(item, government, period_start, period_end, values) -> dict:
     if not isinstance(item, PowerItem) or not isinstance(government, Government):
         raise InvalidInput("invalid_evidence", "必须指明事项和承接政府。", "An item and a receiving government are required.")
     for name, day in (("period_start", period_start), ("period_end", period_end)):
@@ -144,7 +144,7 @@ def record_evidence(*, item: PowerItem, government: Government, period_start: da
     """Record (or replace) the evidence of one item in one receiving government for one period.
 
     An editor of the government or of its parent (the giving side) may record it."""
-    cleaned = _clean_evidence(item, government, period_start, period_end, values)
+    cleaned = clean_evidence(item, government, period_start, period_end, values)
     _require_evidence_role(actor, government)
     with transaction.atomic():
         existing = Evidence.objects.select_for_update().filter(
@@ -196,7 +196,7 @@ def bulk_record_evidence(rows: list[dict], actor=None, progress=None) -> list[Ev
         try:
             item, government = row.pop("item", None), row.pop("government", None)
             start, end = row.pop("period_start", None), row.pop("period_end", None)
-            values = _clean_evidence(item, government, start, end, row)
+            values = clean_evidence(item, government, start, end, row)
             if government.pk not in allowed:
                 _require_evidence_role(actor, government)
                 allowed.add(government.pk)
@@ -672,4 +672,5 @@ def generate_follow_up(rnd: EvaluationRound, *, actor, batch_title: str, batch_n
     return batch
 
 
-__all__ = ["bulk_record_evidence", "create_round", "decide", "generate_follow_up", "record_evidence", "run_round"]
+__all__ = ["bulk_record_evidence", "clean_evidence", "create_round", "decide", "generate_follow_up", "record_evidence",
+           "run_round"]
