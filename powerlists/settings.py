@@ -23,6 +23,19 @@ DEBUG = env_bool("DEBUG", False)
 # A fixed development key when none is given; production must set SECRET_KEY (see README, Deploying).
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-powerlists-key-set-SECRET_KEY-in-production")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+# Served over TLS (production, behind a load balancer or proxy that terminates it and sets
+# X-Forwarded-Proto): secure cookies, HSTS, and plain HTTP redirected — except /healthz, which the load
+# balancer calls over plain HTTP.
+HTTPS = env_bool("HTTPS", False)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
