@@ -131,3 +131,16 @@ def test_each_request_is_logged_once_as_json_without_secrets(client, db, caplog)
 def test_a_forged_request_id_is_replaced(client):
     response = client.get("/healthz", HTTP_X_REQUEST_ID="<script>" + "x" * 100)
     assert response["X-Request-ID"] != "<script>" and len(response["X-Request-ID"]) == 32
+
+
+def test_production_settings_pass_the_deployment_checks():
+    """`manage.py check --deploy` under the settings of README's Deploying section: no warning."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HTTPS": "1", "DEBUG": "0", "SECRET_KEY": "k" * 20 + "-production-only-4f9a2c81b7e6d5",
+           "ALLOWED_HOSTS": "lists.example.gov.cn"}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
