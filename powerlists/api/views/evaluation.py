@@ -134,6 +134,8 @@ class EvaluationRoundSerializer(serializers.ModelSerializer):
                                                                      "is evaluated.")
     scope_government_name = serializers.CharField(source="scope_government.name", read_only=True,
                                                   allow_null=True, default=None)
+    scope_tag = serializers.CharField(read_only=True, help_text="The tag the round is scoped by (e.g. `pilot`); "
+                                                                "empty when it is scoped by territory only.")
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     summary = serializers.SerializerMethodField()
     created_by = serializers.SerializerMethodField(help_text="Shown to signed-in callers only.")
