@@ -372,7 +372,7 @@ def test_templates_download(client, tree, people):
 
 @pytest.mark.slow
 def test_ten_thousand_rows(tree, catalogue):
-    """About 20 s on SQLite and 25 s on PostgreSQL (preview and apply, XLSX); hence marked slow."""
+    """About 4 s here on SQLite and on PostgreSQL (preview and apply, XLSX); marked slow."""
     rows = [record(f"S{i:05d}", f"批量事项{i}", department="市发展和改革委员会", statutory_days="20",
                    promised_days="10", responsibilities="受理责任；审查责任；决定责任",
                    parent_code="" if i % 10 == 0 else f"S{i - i % 10:05d}") for i in range(10_000)]
