@@ -10,6 +10,32 @@ D = datetime.date
 HOLDING_SINCE = D(2016, 1, 1)
 
 
+def _flush_around_history_triggers():
+    """Tests that commit (transactional and browser tests) are cleaned by Django's flush, which on SQLite
+    is a DELETE of every table — which the history triggers rightly refuse. In tests only, flushing
+    drops the triggers first and creates them again after. (PostgreSQL flushes with TRUNCATE, which row
+    triggers do not see.)"""
+    import importlib
+
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    DatabaseOperations = DatabaseWrapper.ops_class
+
+    triggers = importlib.import_module("powerlists.migrations.0009_audit_chain_triggers")
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        if not statements:
+            return statements
+        return [f"{sql};" for sql in triggers.SQLITE_DROP] + statements + [f"{sql};" for sql in triggers.SQLITE]
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
+_flush_around_history_triggers()
+
+
 @pytest.fixture(autouse=True)
 def default_language():
     """A request in English leaves English active in the thread; each test starts in the default."""

@@ -8,7 +8,8 @@ from django.utils.translation import pgettext_lazy
 class AuditEvent(models.Model):
     """Who did what, when, to what, with the state before and after, and why.
 
-    Written by the services in the same transaction as the change they record; never updated or deleted.
+    Written by the services in the same transaction as the change they record; never updated or deleted
+    (the database refuses both once the event is sealed into the hash chain).
     """
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
@@ -39,6 +40,12 @@ class AuditEvent(models.Model):
     before = models.JSONField(_("变更前"), null=True, blank=True)
     after = models.JSONField(_("变更后"), null=True, blank=True)
     reason = models.TextField(_("理由"), blank=True)
+    # The hash chain (powerlists/audit_chain.py): the application signs the content; the database
+    # numbers the event and links it to the one before (triggers of migration 0009).
+    content_hash = models.CharField(_("内容签名"), max_length=64, blank=True, default="", editable=False)
+    seq = models.BigIntegerField(_("链序号"), null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(_("前一事件哈希"), max_length=64, null=True, blank=True, editable=False)
+    hash = models.CharField(_("链哈希"), max_length=64, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]

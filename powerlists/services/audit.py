@@ -8,6 +8,7 @@ import uuid
 
 from django.db import connection, models
 
+from ..audit_chain import content_hash, event_values
 from ..listcache import changes_lists, lists_changed
 from ..models import AuditEvent
 
@@ -68,8 +69,8 @@ def make_event(
     batch=None,
     object_id: str | None = None,
 ) -> AuditEvent:
-    """An unsaved event (for bulk writes); :func:`record` saves one."""
-    return AuditEvent(
+    """An unsaved event (for bulk writes), signed for the hash chain; :func:`record` saves one."""
+    event = AuditEvent(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_name=actor_label(actor, actor_name),
         action=action,
@@ -83,6 +84,8 @@ def make_event(
         after=_json_value(after) if after is not None else None,
         reason=reason or "",
     )
+    event.content_hash = content_hash(event_values(event))
+    return event
 
 
 def record(action: str, obj: models.Model, **kwargs) -> AuditEvent:
@@ -94,7 +97,7 @@ def record(action: str, obj: models.Model, **kwargs) -> AuditEvent:
 
 
 _COLUMNS = ("at", "actor_id", "actor_name", "action", "object_type", "object_id", "government_id", "item_id",
-            "transfer_id", "batch_id", "before", "after", "reason")
+            "transfer_id", "batch_id", "before", "after", "reason", "content_hash")
 
 
 def record_many(events: list[AuditEvent]) -> None:
@@ -112,7 +115,8 @@ def record_many(events: list[AuditEvent]) -> None:
         return None if value is None else json.dumps(value, ensure_ascii=False)
 
     rows = [(ops.adapt_datetimefield_value(e.at), e.actor_id, e.actor_name, e.action, e.object_type, e.object_id,
-             e.government_id, e.item_id, e.transfer_id, e.batch_id, dumps(e.before), dumps(e.after), e.reason)
+             e.government_id, e.item_id, e.transfer_id, e.batch_id, dumps(e.before), dumps(e.after), e.reason,
+             e.content_hash)
             for e in events]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

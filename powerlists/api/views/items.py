@@ -18,6 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ... import policy
+from ...audit_chain import events_verify
 from ...models import AuditEvent, Category, Department, Division, Government, PowerItem, Tier, Transfer
 from ...services import create_item, update_item
 from ..concurrency import expected_version, with_etag
@@ -227,7 +228,9 @@ class PowerItemViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="The item's audit history, newest first",
         description="Events of proposals the caller may not see are left out (anonymous callers see the public "
-                    "history: the item's own changes and effective transfers); names only for signed-in callers.",
+                    "history: the item's own changes and effective transfers); names only for signed-in callers. "
+                    "`verified` says whether every event of the item's history is an intact link of the audit "
+                    "hash chain (signed content, linked to the event before it).",
         responses={200: ItemHistoryEventSerializer(many=True), **errors(404, 429)},
     )
     @action(detail=True, methods=["get"], filter_backends=[])
@@ -241,4 +244,6 @@ class PowerItemViewSet(viewsets.GenericViewSet):
         events = events.order_by("-id")
         page = self.paginate_queryset(events)
         serializer = ItemHistoryEventSerializer(page, many=True, context=self.get_serializer_context())
-        return self.get_paginated_response(serializer.data)
+        response = self.get_paginated_response(serializer.data)
+        response.data["verified"] = events_verify(AuditEvent.objects.filter(item=item))
+        return response

@@ -18,8 +18,10 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from ...audit_chain import events_verify
 from ...models import (
     Arrangement,
+    AuditEvent,
     Batch,
     BatchState,
     Category,
@@ -338,6 +340,7 @@ def item(request, pk: str):
         "status": _status_label(item.status_on(day)),
         "category_label": _category_label(item.category),
         "lowest_tier_label": str(Tier(item.lowest_tier).label) if item.lowest_tier in Tier.values else "",
+        "history_verified": events_verify(AuditEvent.objects.filter(item=item)),
     }
     return _page(request, "web/public/item.html", context, params)
 
