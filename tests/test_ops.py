@@ -145,3 +145,32 @@ def test_production_settings_pass_the_deployment_checks():
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", ["/", "/api/v1/governments/", "/healthz", "/no-such-page/", "/accounts/login/"])
+@ALL
+def test_security_headers_on_every_response(client, path):
+    response = client.get(path)
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "camera=()" in response["Permissions-Policy"]
+
+
+@ALL
+def test_the_api_documentation_may_start_its_scripts_inline_but_loads_nothing_from_elsewhere(client):
+    csp = client.get("/api/docs/")["Content-Security-Policy"]
+    assert "'unsafe-inline'" in csp and "http" not in csp
+
+
+def test_no_page_template_carries_an_inline_script_or_style():
+    """What makes the strict policy possible: scripts and styles come from static files."""
+    from pathlib import Path
+
+    templates = Path(settings.BASE_DIR) / "powerlists" / "templates"
+    offenders = [str(p) for p in templates.rglob("*.html")
+                 if "<script>" in p.read_text() or "<style" in p.read_text() or " style=" in p.read_text()
+                 or " onclick=" in p.read_text()]
+    assert offenders == []

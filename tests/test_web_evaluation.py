@@ -602,7 +602,10 @@ def test_evidence_template_downloads(client, people):
 
 def test_evidence_upload_page_has_a_progress_bar_and_works_without_script(client, people):
     html = as_user(client, people.district_editor).get(reverse("workspace-evidence-import")).content.decode()
-    assert "<progress" in html and "xhr.upload" in html and 'enctype="multipart/form-data"' in html
+    assert "<progress" in html and "powerlists/upload-progress.js" in html and 'enctype="multipart/form-data"' in html
+    from django.contrib.staticfiles import finders
+
+    assert "xhr.upload" in open(finders.find("powerlists/upload-progress.js"), encoding="utf-8").read()
     assert 'action=' not in html.split('id="evidence-upload"')[0].rsplit("<form", 1)[1]  # posts to itself
 
 
