@@ -1,0 +1,75 @@
+"""Failed sign-ins are throttled and locked out, whatever the way in (the login page, the admin).
+
+After ``LOGIN_MAX_FAILURES`` failures for one username (default 5), or ``LOGIN_MAX_FAILURES_PER_ADDRESS``
+from one address (default 30, against trying one password on many accounts), within
+``LOGIN_LOCKOUT_SECONDS`` (default 15 minutes), further attempts are refused — even with the right
+password — until that time has passed since the last failure. A successful sign-in clears the
+username's count. Counts live in the cache (Redis in production, shared by every process).
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+
+
+def max_failures() -> int:
+    return getattr(settings, "LOGIN_MAX_FAILURES", 5)
+
+
+def max_per_address() -> int:
+    return getattr(settings, "LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+
+
+def lockout_seconds() -> int:
+    return getattr(settings, "LOGIN_LOCKOUT_SECONDS", 15 * 60)
+
+
+def _address(request) -> str:
+    return (request.META.get("REMOTE_ADDR") or "unknown") if request is not None else "unknown"
+
+
+def _user_key(username) -> str:
+    return f"login-failures:user:{str(username or '').strip().lower()[:150]}"
+
+
+def _address_key(request) -> str:
+    return f"login-failures:address:{_address(request)}"
+
+
+def is_locked(request, username) -> bool:
+    return (cache.get(_user_key(username), 0) >= max_failures()
+            or cache.get(_address_key(request), 0) >= max_per_address())
+
+
+def _count(key: str) -> None:
+    count = cache.get(key, 0) + 1
+    cache.set(key, count, lockout_seconds())  # the lock lasts this long after the last failure
+
+
+def record_failure(request, username) -> None:
+    _count(_user_key(username))
+    _count(_address_key(request))
+
+
+class LockoutBackend(ModelBackend):
+    """The model backend, refusing while locked out and counting failures."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(self._username_field())
+        if is_locked(request, username):
+            raise PermissionDenied("locked out")  # stops authentication here
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            record_failure(request, username)
+        else:
+            cache.delete(_user_key(username))
+        return user
+
+    @staticmethod
+    def _username_field() -> str:
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().USERNAME_FIELD
