@@ -41,6 +41,7 @@ from ...models import (
 )
 from ...models.choices import SHARED_ROLE_CHOICES
 from ...services import Party, workflow
+from ...services.errors import InvalidInput
 from ..concurrency import expected_version, with_etag
 from ..filters import IdFilter, id_field
 from ..idempotency import idempotent
@@ -263,7 +264,15 @@ class TransferAcceptSerializer(serializers.Serializer):
 
 
 def validated(serializer_class, request, **kwargs) -> dict:
+    """The request body checked by ``serializer_class``. A field it does not take — the state, who
+    approved, the holder, a timestamp — is refused (400), never silently dropped or assigned."""
     serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
+    if isinstance(request.data, dict):
+        writable = {name for name, field in serializer.fields.items() if not field.read_only}
+        unknown = sorted(set(request.data) - writable)
+        if unknown:
+            raise InvalidInput("unknown_fields", "不能设置这些字段：" + "、".join(unknown),
+                               "These fields cannot be set: " + ", ".join(unknown), fields=unknown)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
