@@ -233,3 +233,22 @@ def test_a_proposal_takes_effect_only_once_confirmed(people, tree, item):
     with pytest.raises(Conflict):
         apply_transfer(Transfer.objects.get(pk=t.pk))  # still waits for the receiver
     assert not Exercise.objects.filter(government=tree.district).exists()
+
+
+def test_a_cancelled_item_takes_no_proposal(tree, people, make_item):
+    """Found by the stateful invariant test: a proposal on a cancelled item was accepted as a draft."""
+    from powerlists.models import AuditEvent, Transfer
+    from powerlists.services import Conflict
+
+    item = make_item()
+    from powerlists import services
+
+    services.cancel(item=item, effective_on=datetime.date(2020, 1, 1))
+    item.refresh_from_db()
+    events = AuditEvent.objects.count()
+    with pytest.raises(Conflict) as info:
+        workflow.propose(actor=people.city_editor, kind="devolve", item=item, giver=tree.city,
+                         receiver=tree.district, effective_on=datetime.date(2020, 6, 1))
+    assert info.value.code == "item_cancelled"
+    assert not Transfer.objects.filter(item=item, created_by__isnull=False).exists()
+    assert AuditEvent.objects.count() == events

@@ -43,7 +43,7 @@ from ..models import (
 )
 from .audit import make_event, record, snapshot
 from .errors import Conflict, InvalidInput, TransferError
-from .transfers import Party, _clean_parties, apply_transfer, check_transfer
+from .transfers import Party, _check_item_open, _clean_parties, apply_transfer, check_transfer
 
 OPEN_STATES = (TransferState.DRAFT, TransferState.SUBMITTED, TransferState.APPROVED, TransferState.ACCEPTED,
                TransferState.RETURNED)
@@ -176,6 +176,7 @@ def propose(
     if batch is not None and effective_on != batch.effective_on:
         raise InvalidInput("date_differs_from_batch", "变更的生效日期必须与批次一致。",
                            "A change takes effect on its batch's date.")
+    _check_item_open(item, effective_on)  # a cancelled or superseded item takes no proposal
     transfer = Transfer(
         kind=kind, item=item, giver=giver, receiver=receiver, origin=origin, method=method or "",
         receiving_department=receiving_department, staff_posts=staff_posts, reason=reason or "",
