@@ -62,6 +62,29 @@ YES = {"是", "yes", "y", "true", "1", "√", "✓"}
 NO = {"否", "no", "n", "false", "0", ""}
 
 
+class RowOutcomes:
+    """What a spreadsheet preview says of its rows (each with an ``outcome``, one of ``OUTCOMES``): the
+    count of each outcome, and the rows in error. Shared by the item and the evidence imports."""
+
+    OUTCOMES: tuple[str, ...] = ()
+    ERROR = "error"
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(self.OUTCOMES, 0)
+        for row in self.rows:
+            counts[row.outcome] += 1
+        return counts
+
+    @property
+    def has_errors(self) -> bool:
+        return any(row.outcome == self.ERROR for row in self.rows)
+
+    @property
+    def errors(self) -> list:
+        return [row for row in self.rows if row.outcome == self.ERROR]
+
+
 def neutralise(value) -> object:
     """A text cell a spreadsheet would evaluate as a formula gets a leading apostrophe."""
     if isinstance(value, str) and value and value[0] in "=+-@\t\r":

@@ -37,7 +37,7 @@ from .models import (
     TransferState,
 )
 from .services.errors import DomainError, InvalidInput
-from .spreadsheets import YES, Column, neutralise, read_table
+from .spreadsheets import YES, Column, RowOutcomes, neutralise, read_table
 
 NEW, REPLACE, ERROR = "new", "replace", "error"
 OUTCOMES = (NEW, REPLACE, ERROR)
@@ -157,24 +157,11 @@ class EvidenceRow:
 
 
 @dataclass
-class EvidencePreview:
+class EvidencePreview(RowOutcomes):
+    OUTCOMES = OUTCOMES
+
     filename: str
     rows: list[EvidenceRow] = field(default_factory=list)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(OUTCOMES, 0)
-        for row in self.rows:
-            counts[row.outcome] += 1
-        return counts
-
-    @property
-    def has_errors(self) -> bool:
-        return any(row.outcome == ERROR for row in self.rows)
-
-    @property
-    def errors(self) -> list[EvidenceRow]:
-        return [row for row in self.rows if row.outcome == ERROR]
 
     def shown(self, limit: int = PREVIEW_LIMIT) -> list[EvidenceRow]:
         """Every row with an error, and the first ``limit`` others, in file order."""

@@ -35,6 +35,7 @@ from ..spreadsheets import (
     NO,
     TIER_BY_LABEL,
     YES,
+    RowOutcomes,
     column_keys,
     read_table,
 )
@@ -87,27 +88,14 @@ class RowOutcome:
 
 
 @dataclass
-class ImportPreview:
+class ImportPreview(RowOutcomes):
+    OUTCOMES = OUTCOMES
+
     government: Government
     filename: str
     fingerprint: str
     columns: list[str]
     rows: list[RowOutcome] = field(default_factory=list)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(OUTCOMES, 0)
-        for row in self.rows:
-            counts[row.outcome] += 1
-        return counts
-
-    @property
-    def has_errors(self) -> bool:
-        return any(row.outcome == ERROR for row in self.rows)
-
-    @property
-    def errors(self) -> list[RowOutcome]:
-        return [row for row in self.rows if row.outcome == ERROR]
 
 
 @dataclass

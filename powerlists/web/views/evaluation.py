@@ -18,7 +18,7 @@ from django.db import transaction
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -39,6 +39,7 @@ from ...spreadsheets_evaluation import figure_lines, report_result_values, rule_
 from .evaluation_chart import stacked_chart
 from .evaluation_forms import RULE_HELP, RULE_LABELS, RULE_ORDER, DecideForm, FollowUpForm, RoundForm
 from .public_params import Params
+from .redirects import safe_next
 
 ROUNDS_PER_PAGE = 50
 RESULTS_PER_PAGE = 50
@@ -302,14 +303,6 @@ def result_detail(request, pk):
 # --- actions (workspace, POST) ------------------------------------------------------------------------------
 
 
-def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return default
-
-
 @login_required
 def round_new(request):
     form = RoundForm(request.POST or None)
@@ -386,7 +379,7 @@ def result_decide(request, pk):
         messages.success(request, _("已确认评估建议。"))
     else:
         messages.success(request, _("已改变评估建议并记录理由。"))
-    return redirect(_safe_next(request, reverse("evaluation-result", args=[pk])))
+    return redirect(safe_next(request, reverse("evaluation-result", args=[pk])))
 
 
 @login_required
@@ -395,7 +388,7 @@ def round_confirm_page(request, pk):
     """Confirm the suggestions of the results listed on one page, all in one transaction (all or none)."""
     rnd = _visible_round(request, pk)
     ids = [v for v in request.POST.getlist("result") if v.isdigit() and len(v) <= 18]
-    target = _safe_next(request, reverse("evaluation-results", args=[pk]))
+    target = safe_next(request, reverse("evaluation-results", args=[pk]))
     query = QueryDict(urlsplit(target).query)
     if not ids:
         return _results_page(request, rnd, query, error=_("这一页没有待确认的评估结果。"), status=400)

@@ -10,7 +10,6 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -41,6 +40,7 @@ from ..forms import (
     ReasonForm,
     TransferEditForm,
 )
+from .redirects import safe_next
 
 LIST_LIMIT = 200
 REVIEWING = {policy.REVIEWER, policy.ADMINISTRATOR}
@@ -263,10 +263,7 @@ def transfer_action(request, pk, action):
         return _detail(request, t, bound={action: form} if exc.code != "stale_version" else None,
                        error=message, status=exc.status)
     messages.success(request, DONE[action])
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("workspace-transfer", pk=pk)
+    return redirect(safe_next(request, reverse("workspace-transfer", args=[pk])))
 
 
 @login_required
