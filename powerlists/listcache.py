@@ -15,11 +15,13 @@ emptied the version restarts from the clock, so an old ETag is never reused.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 
 from django.core.cache import cache
 from django.db import transaction
 
+logger = logging.getLogger(__name__)
 VERSION_KEY = "lists:version"
 TIMEOUT = 60 * 60  # cached answers; the version makes them unreachable long before that when lists change
 
@@ -28,12 +30,18 @@ LIST_ACTIONS = ("transfer.", "item.", "items.", "exercise.", "government.", "dep
                 "batch.effect")
 
 
-def list_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-        version = cache.get(VERSION_KEY, 0)
-    return version
+def list_version() -> int | None:
+    """The current list version; ``None`` when the cache cannot be reached (then nothing is cached and no
+    ETag is given: answers are computed, never stale)."""
+    try:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+            version = cache.get(VERSION_KEY, 0)
+        return version
+    except Exception:  # noqa: BLE001 - a cache outage must not break reading the lists
+        logger.warning("list cache unreachable; answering without it", exc_info=True)
+        return None
 
 
 def _bump() -> None:
@@ -41,6 +49,9 @@ def _bump() -> None:
         cache.incr(VERSION_KEY)
     except ValueError:  # the key is gone (cache emptied or evicted): restart from the clock
         cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    except Exception:  # noqa: BLE001 - a cache outage must not refuse a change; the restart from the
+        # clock when the cache comes back empty keeps old answers unreachable
+        logger.warning("list cache unreachable; version not moved", exc_info=True)
 
 
 def lists_changed() -> None:
@@ -53,33 +64,49 @@ def changes_lists(action: str) -> bool:
     return action.startswith(LIST_ACTIONS)
 
 
-def key_for(kind: str, *parts) -> str:
-    """A cache key for one answer: the kind, the current list version and a digest of the parts."""
+def key_for(kind: str, *parts) -> str | None:
+    """A cache key for one answer: the kind, the current list version and a digest of the parts
+    (``None`` without a cache)."""
+    version = list_version()
+    if version is None:
+        return None
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:40]
-    return f"lists:{kind}:{list_version()}:{digest}"
+    return f"lists:{kind}:{version}:{digest}"
 
 
-def etag_for(kind: str, *parts) -> str:
-    """A weak ETag for one answer, valid until the lists change."""
-    digest = hashlib.sha256("\x1f".join([kind, str(list_version()), *map(str, parts)]).encode()).hexdigest()[:32]
+def etag_for(kind: str, *parts) -> str | None:
+    """A weak ETag for one answer, valid until the lists change (``None`` without a cache)."""
+    version = list_version()
+    if version is None:
+        return None
+    digest = hashlib.sha256("\x1f".join([kind, str(version), *map(str, parts)]).encode()).hexdigest()[:32]
     return f'W/"{digest}"'
 
 
-def if_none_match(request, etag: str) -> bool:
+def if_none_match(request, etag: str | None) -> bool:
     """True when the request's If-None-Match names ``etag`` (or is ``*``): answer 304."""
     header = request.headers.get("If-None-Match", "")
-    if not header:
+    if not header or etag is None:
         return False
     tags = [t.strip() for t in header.split(",")]
     bare = etag.removeprefix("W/")
     return "*" in tags or any(t.removeprefix("W/") == bare for t in tags)
 
 
-def get_or_compute(key: str, compute):
-    value = cache.get(key)
+def get_or_compute(key: str | None, compute):
+    if key is None:
+        return compute()
+    try:
+        value = cache.get(key)
+    except Exception:  # noqa: BLE001
+        logger.warning("list cache unreachable; computing", exc_info=True)
+        return compute()
     if value is None:
         value = compute()
-        cache.set(key, value, TIMEOUT)
+        try:
+            cache.set(key, value, TIMEOUT)
+        except Exception:  # noqa: BLE001
+            logger.warning("list cache unreachable; answer not kept", exc_info=True)
     return value
 
 

@@ -100,3 +100,19 @@ def test_an_emptied_cache_never_reuses_an_old_version(tree):
     old = listcache.list_version()
     cache.clear()
     assert listcache.list_version() > old
+
+
+def test_a_cache_outage_neither_breaks_a_change_nor_serves_a_stale_list(api, tree, make_item, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache unreachable")
+
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "allow_request", lambda self, request, view: True)  # rate limits
+    for name in ("get", "set", "add", "incr"):  # are their own matter; here only the lists' cache is down
+        monkeypatch.setattr(listcache.cache, name, down)
+    item = make_item()
+    services.devolve(item=item, giver=tree.city, receiver=tree.district, effective_on=D(2017, 1, 1))
+    response = powers(api)
+    assert response.status_code == 200 and response.json()["count"] == 1
+    assert "ETag" not in response and response["Cache-Control"] == "no-cache"

@@ -60,6 +60,9 @@ def list_cache_headers(response, etag: str, day):
     minutes; today's and future ones must be revalidated (cheap: 304 while the lists are unchanged)."""
     from django.utils import timezone
 
+    if etag is None:  # no cache reachable: the answer was computed, and is not to be kept
+        response["Cache-Control"] = "no-cache"
+        return response
     response["ETag"] = etag
     if day < timezone.localdate():
         response["Cache-Control"] = "public, max-age=300"
