@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "powerlists.ops.routers.PinPrimaryMiddleware",
+    "powerlists.ops.faults.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "powerlists.urls"
