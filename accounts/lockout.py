@@ -5,13 +5,20 @@ from one address (default 30, against trying one password on many accounts), wit
 ``LOGIN_LOCKOUT_SECONDS`` (default 15 minutes), further attempts are refused — even with the right
 password — until that time has passed since the last failure. A successful sign-in clears the
 username's count. Counts live in the cache (Redis in production, shared by every process).
+
+When the cache cannot be reached, sign-in goes on without counting (and an error is logged): people keep
+signing in while Redis is down, and the passwords' strength and hashing still stand.
 """
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+
+logger = logging.getLogger("powerlists.faults")
 
 
 def max_failures() -> int:
@@ -39,13 +46,20 @@ def _address_key(request) -> str:
 
 
 def is_locked(request, username) -> bool:
-    return (cache.get(_user_key(username), 0) >= max_failures()
-            or cache.get(_address_key(request), 0) >= max_per_address())
+    try:
+        return (cache.get(_user_key(username), 0) >= max_failures()
+                or cache.get(_address_key(request), 0) >= max_per_address())
+    except Exception:  # noqa: BLE001 - a cache outage must not stop everyone signing in
+        logger.error("sign-in lockout: the cache is unavailable; not counting", exc_info=True)
+        return False
 
 
 def _count(key: str) -> None:
-    count = cache.get(key, 0) + 1
-    cache.set(key, count, lockout_seconds())  # the lock lasts this long after the last failure
+    try:
+        count = cache.get(key, 0) + 1
+        cache.set(key, count, lockout_seconds())  # the lock lasts this long after the last failure
+    except Exception:  # noqa: BLE001
+        logger.error("sign-in lockout: the cache is unavailable; a failure was not counted", exc_info=True)
 
 
 def record_failure(request, username) -> None:
@@ -65,7 +79,10 @@ class LockoutBackend(ModelBackend):
         if user is None:
             record_failure(request, username)
         else:
-            cache.delete(_user_key(username))
+            try:
+                cache.delete(_user_key(username))
+            except Exception:  # noqa: BLE001
+                logger.error("sign-in lockout: the cache is unavailable", exc_info=True)
         return user
 
     @staticmethod

@@ -185,8 +185,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "powerlists.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "powerlists.api.throttles.AnonThrottle",
+        "powerlists.api.throttles.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_RATE_ANON", "300/minute"),
