@@ -28,6 +28,7 @@ import datetime
 import http.client
 import json
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -153,6 +154,7 @@ def _dept(pk):
 class Tally:
     statuses: Counter = field(default_factory=Counter)  # (actor kind, action, status) → count
     latencies: dict = field(default_factory=dict)  # actor kind → [seconds]
+    by_address: dict = field(default_factory=dict)  # (actor kind, method and path without query) → [seconds]
     failures: list = field(default_factory=list)  # (actor kind, action, status or error, path, body head)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -160,6 +162,8 @@ class Tally:
         with self.lock:
             self.statuses[(kind, action, status)] += 1
             self.latencies.setdefault(kind, []).append(seconds)
+            address = re.sub(r"/\d+/", "/{id}/", path.split("?")[0])
+            self.by_address.setdefault((kind, action, address), []).append(seconds)
             unexpected = (not isinstance(status, int) or status >= 500
                           or (kind == "reader" and status != 200)
                           or (kind != "reader" and status in ACTOR_REFUSALS))
@@ -377,6 +381,10 @@ def run(*, seconds: float, readers: int, editors: int, reviewers: int, districts
         if lat:
             out(f"  {kind:<18} {len(lat):>6,} requests, p50 {percentile(lat, 50) * 1000:.0f} ms, "
                 f"p99 {percentile(lat, 99) * 1000:.0f} ms — " + ", ".join(f"{k}: {v}" for k, v in sorted(by_status.items())))
+
+    slowest = sorted(tally.by_address.items(), key=lambda kv: -percentile(kv[1], 50))[:5]
+    out("  slowest (p50): " + "; ".join(f"{kind} {action} {path} {percentile(lat, 50) * 1000:.0f} ms"
+                                         for (kind, action, path), lat in slowest))
 
     server_errors = tally.count(lambda k, a, s: isinstance(s, int) and s >= 500)
     broken = tally.count(lambda k, a, s: not isinstance(s, int))
