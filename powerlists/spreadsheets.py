@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -159,11 +160,18 @@ def write_csv(records: list[dict], columns: list[Column] = EXPORT_COLUMNS) -> by
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def sheet_title(text: str) -> str:
+    """A worksheet's title from any text (a government's name): without the characters Excel forbids
+    there (/ \\ ? * : [ ]), without a leading or trailing apostrophe, at most 31 characters."""
+    title = re.sub(r"[/\\?*:\[\]]", "_", str(text or "")).strip("'")[:31]
+    return title or "Sheet1"
+
+
 def write_xlsx(records: list[dict], columns: list[Column] = EXPORT_COLUMNS, title: str = "权力清单") -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31] or "Sheet1")
+    sheet = workbook.create_sheet(title=sheet_title(title))
     sheet.append([c.header for c in columns])
     for record in records:
         sheet.append([neutralise(record.get(c.key)) for c in columns])
@@ -202,7 +210,7 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
 
 
 def _read_csv(data: bytes) -> list[list[str]]:
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data:  # a binary file, or text no database column could keep
         _refuse("not_a_spreadsheet", "该文件不是有效的 CSV 文本文件。", "The file is not a valid CSV text file.")
     for encoding in ("utf-8-sig", "gb18030"):
         try:

@@ -37,7 +37,7 @@ from .models import (
     TransferState,
 )
 from .services.errors import DomainError, InvalidInput
-from .spreadsheets import YES, Column, RowOutcomes, neutralise, read_table
+from .spreadsheets import YES, Column, RowOutcomes, neutralise, read_table, sheet_title
 
 NEW, REPLACE, ERROR = "new", "replace", "error"
 OUTCOMES = (NEW, REPLACE, ERROR)
@@ -507,7 +507,7 @@ REPORT_CATEGORY_COLUMNS = [
 
 
 def _sheet(workbook, title: str, header: list[str], rows):
-    sheet = workbook.create_sheet(title=title[:31])
+    sheet = workbook.create_sheet(title=sheet_title(title))
     sheet.append(header)
     for row in rows:
         sheet.append([neutralise(v) for v in row])

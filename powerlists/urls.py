@@ -18,4 +18,7 @@ urlpatterns = [
 ]
 
 
+handler400 = "powerlists.web.views.errors.bad_request"
+handler403 = "powerlists.web.views.errors.permission_denied"
 handler404 = "powerlists.web.views.errors.not_found"
+handler500 = "powerlists.web.views.errors.server_error"

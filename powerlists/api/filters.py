@@ -40,3 +40,22 @@ def id_field(queryset, **kwargs):
     return serializers.PrimaryKeyRelatedField(
         queryset=queryset, pk_field=serializers.IntegerField(min_value=1, max_value=MAX_ID), **kwargs
     )
+
+
+class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time between the years 1900 and 2999: far dates are a 400 rather than an overflow
+    in the database driver."""
+
+    def clean(self, value):
+        from django.core.exceptions import ValidationError
+
+        result = super().clean(value)
+        if result is not None and not 1900 <= result.year <= 2999:
+            raise ValidationError("时间超出范围（1900—2999 年）。 / The time is out of range (years 1900–2999).",
+                                  code="out_of_range")
+        return result
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField

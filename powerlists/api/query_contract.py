@@ -61,10 +61,22 @@ def contract() -> dict:
     return _contract
 
 
+def allowed_parameters(view_func, method: str) -> frozenset | None:
+    """What an operation takes; ``None`` when the view answers this method otherwise (405 from the view).
+    A view the schema leaves out altogether (the API's index) takes only ``format``."""
+    terms = contract()
+    allowed = terms.get((view_func, method))
+    if allowed is not None:
+        return allowed
+    if any(callback is view_func for callback, _method in terms):
+        return None
+    return ALWAYS_ALLOWED
+
+
 def unknown_parameters(request, view_func) -> list[str]:
-    allowed = contract().get((view_func, request.method))
+    allowed = allowed_parameters(view_func, request.method)
     if allowed is None:
-        return []  # not an operation of the schema (a 404 or 405 follows from the view itself)
+        return []
     return sorted(name for name in request.GET if name not in allowed)
 
 
@@ -83,7 +95,7 @@ class QueryContractMiddleware:
         unknown = unknown_parameters(request, view_func)
         if not unknown:
             return None
-        allowed = sorted(contract()[(view_func, request.method)] - ALWAYS_ALLOWED)
+        allowed = sorted(allowed_parameters(view_func, request.method) - ALWAYS_ALLOWED)
         names = ", ".join(unknown)
         if (get_language() or "").startswith("en"):
             message = f"Unknown query parameter(s): {names}. This operation takes: {', '.join(allowed) or 'none'}."

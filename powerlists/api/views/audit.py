@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from ... import policy
 from ...models import AuditEvent, BatchState, TransferState
 from ..concurrency import with_etag
-from ..filters import IdFilter, StableOrderingFilter
+from ..filters import BoundedIsoDateTimeFilter, IdFilter, StableOrderingFilter
 
 PUBLIC_OBJECT_TYPES = ("government", "department", "division", "poweritem", "exercise")
 PRIVATE_ACTIONS = ("membership.", "token.")
@@ -91,9 +91,9 @@ class AuditEventFilter(django_filters.FilterSet):
     batch = IdFilter(field_name="batch_id")
     action = django_filters.CharFilter(help_text="Exact action, e.g. transfer.devolve.")
     object_type = django_filters.CharFilter(help_text="e.g. poweritem, transfer, batch, government.")
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte",
+    since = BoundedIsoDateTimeFilter(field_name="at", lookup_expr="gte",
                                              help_text="Events at or after this time (ISO 8601).")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt",
+    until = BoundedIsoDateTimeFilter(field_name="at", lookup_expr="lt",
                                              help_text="Events before this time (ISO 8601).")
 
     class Meta:
