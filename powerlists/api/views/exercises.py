@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import filters, mixins, serializers, viewsets
 from rest_framework.response import Response
 
@@ -17,6 +17,12 @@ ROW_FIELDS = (
     "source_id", "source__government__code", "shared_by__code", "transfer_id", "closed_by_id",
     "valid_from", "valid_to",
 )
+
+
+@extend_schema_field({"type": "string", "enum": ["true", "false"],
+                     "description": "true: rows with no end date; false: closed rows."})
+class BooleanChoiceFilter(django_filters.TypedChoiceFilter):
+    """``true`` or ``false`` (documented as such: the schema would otherwise take the type of the field)."""
 
 
 class ExerciseRowSerializer(serializers.Serializer):
@@ -69,7 +75,7 @@ class ExerciseFilter(django_filters.FilterSet):
                                             help_text="Rows in force on this date (YYYY-MM-DD).")
     valid_from = django_filters.DateFromToRangeFilter(help_text="Start date range: valid_from_after, valid_from_before.")
     valid_to = django_filters.DateFromToRangeFilter(help_text="End date range: valid_to_after, valid_to_before.")
-    open = django_filters.TypedChoiceFilter(
+    open = BooleanChoiceFilter(
         field_name="valid_to", lookup_expr="isnull", choices=[("true", "true"), ("false", "false")],
         coerce=lambda value: value == "true", help_text="true: rows with no end date; false: closed rows.")
     transfer = IdFilter(method="filter_transfer", help_text="Id of a transfer: the rows it opened or closed.")
