@@ -32,3 +32,12 @@ def revoke(membership: Membership, *, actor=None, reason: str = "") -> None:
         government = membership.government
         record("membership.revoke", membership, actor=actor, before=before, reason=reason, government=government)
         membership.delete()
+
+
+def change_password(user, new_password: str) -> None:
+    """Set ``user``'s password (already validated by the form) and audit that it changed — never the value
+    or its hash. Every other session of the user is signed out by Django (the session hash changes)."""
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        record("account.password_change", user, actor=user, object_id=str(user.pk))

@@ -344,11 +344,13 @@ def round_visibility_q(user, prefix: str = ""):
     """Evaluation rounds ``user`` may read, as one SQL filter (``None``: everything, a superuser).
 
     A confirmed round is public, like an effective transfer: its results explain the list. Before that
-    a round is seen by those with a role in its territory — at its scope government, above it, or
-    anywhere inside it; a round scoped by a tag only, by anyone holding a role."""
-    from django.db.models import Q
+    a round is seen by those with a role in its territory — at its scope government, above it (a role
+    over the subtree, or the government just above: the giving side, as for evidence), or anywhere
+    inside it. A round scoped by a tag only has for territory the governments carrying the tag: it is
+    seen by those with a role at, above or inside one of them, and by nobody else."""
+    from django.db.models import Exists, OuterRef, Q
 
-    from .models import RoundState
+    from .models import Government, RoundState
 
     confirmed = Q(**{f"{prefix}state": RoundState.CONFIRMED})
     if not is_active_user(user):
@@ -359,9 +361,12 @@ def round_visibility_q(user, prefix: str = ""):
     if not memberships:
         return confirmed
     inside = [p for _, path, _ in memberships for p in _ancestor_paths(path)]
+    tagged_in_reach = Government.objects.filter(tags__slug=OuterRef(f"{prefix}scope_tag")).filter(
+        scope_q(user, "path") | scope_q(user, "parent__path") | Q(path__in=inside))
     return (confirmed | scope_q(user, f"{prefix}scope_government__path")
+            | scope_q(user, f"{prefix}scope_government__parent__path")
             | Q(**{f"{prefix}scope_government__path__in": inside})
-            | Q(**{f"{prefix}scope_government__isnull": True}))
+            | (Q(**{f"{prefix}scope_government__isnull": True}) & Exists(tagged_in_reach)))
 
 
 def visible_rounds(user):

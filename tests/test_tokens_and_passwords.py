@@ -79,3 +79,51 @@ def test_the_product_hashes_passwords_with_pbkdf2():
     assert hashers[0] in ("django.contrib.auth.hashers.PBKDF2PasswordHasher",
                           "django.contrib.auth.hashers.Argon2PasswordHasher",
                           "django.contrib.auth.hashers.ScryptPasswordHasher")
+
+
+def test_a_person_changes_their_password_with_the_old_one_and_it_is_audited(people, client):
+    from django.contrib.auth import get_user_model
+
+    from powerlists.models import AuditEvent
+
+    client.force_login(people.city_editor)
+    page = client.get("/accounts/password/")
+    assert page.status_code == 200 and 'name="old_password"' in page.content.decode()
+    weak = client.post("/accounts/password/", {"old_password": "a-long-pass-phrase-2026",
+                                               "new_password1": "1234567890", "new_password2": "1234567890"})
+    assert weak.status_code == 200 and 'role="alert"' in weak.content.decode()
+    wrong = client.post("/accounts/password/", {"old_password": "guess", "new_password1": "steady-river-lantern-42",
+                                                "new_password2": "steady-river-lantern-42"})
+    assert wrong.status_code == 200
+    user = get_user_model().objects.get(pk=people.city_editor.pk)
+    assert user.check_password("a-long-pass-phrase-2026")
+    assert not AuditEvent.objects.filter(action="account.password_change").exists()
+
+    done = client.post("/accounts/password/", {"old_password": "a-long-pass-phrase-2026",
+                                               "new_password1": "steady-river-lantern-42",
+                                               "new_password2": "steady-river-lantern-42"})
+    assert done.status_code == 302 and done["Location"] == "/accounts/password/done/"
+    user.refresh_from_db()
+    assert user.check_password("steady-river-lantern-42")
+    event = AuditEvent.objects.get(action="account.password_change")
+    assert event.actor_id == user.pk
+    assert "steady" not in str(event.before) + str(event.after) and user.password not in str(event.after)
+    assert client.get("/accounts/password/done/").status_code == 200  # this session stays signed in
+
+
+def test_changing_the_password_signs_out_other_sessions(people, client):
+    from django.test import Client
+
+    other = Client()
+    other.force_login(people.city_editor)
+    assert other.get("/workspace/").status_code == 200
+    client.force_login(people.city_editor)
+    client.post("/accounts/password/", {"old_password": "a-long-pass-phrase-2026",
+                                        "new_password1": "steady-river-lantern-42",
+                                        "new_password2": "steady-river-lantern-42"})
+    assert other.get("/workspace/").status_code == 302  # back to the login page
+
+
+def test_anonymous_callers_are_sent_to_sign_in(client):
+    response = client.get("/accounts/password/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

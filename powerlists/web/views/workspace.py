@@ -335,8 +335,9 @@ def _visible_batch(request, pk) -> Batch:
 
 
 def _batch_page(request, batch, *, reject_form=None, error=None, status=200):
-    transfers = list(batch.transfers.select_related("item", "giver", "receiver", "receiving_department")
-                     .order_by("id"))
+    # Only the proposals this person may see (a street's reviewer does not see a neighbour's).
+    transfers = list(visible_transfers(request.user).filter(batch=batch)
+                     .select_related("item", "giver", "receiver", "receiving_department").order_by("id"))
     user = request.user
     buttons = {
         "approve": batch.state == BatchState.DRAFT and policy.may(user, "batch.approve", batch),
