@@ -235,13 +235,16 @@ def _round_scope_role(role):
 
 def _decide_result(user, result):
     """A result is confirmed or overridden by a reviewer of the giving side (the town's upper
-    government) or of the round's scope government."""
+    government) or of the round's scope government — not the person who opened the round and chose its
+    thresholds (maker-checker, as for proposals)."""
     giver_side = result.government.parent if result.government.parent_id else None
-    if giver_side is not None and has_role(user, REVIEWER, giver_side):
-        return
     scope = result.round.scope_government
-    if scope is None or not has_role(user, REVIEWER, scope):
+    if not ((giver_side is not None and has_role(user, REVIEWER, giver_side))
+            or (scope is not None and has_role(user, REVIEWER, scope))):
         _deny_role()
+    if result.round.created_by_id is not None and result.round.created_by_id == user.pk:
+        _deny("maker_checker", "您开启了该评估轮次，不能确认其结果（审核与经办分离）。",
+              "You opened this evaluation round, so you cannot decide its results (maker-checker).")
 
 
 _RULES = {

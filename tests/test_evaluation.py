@@ -26,7 +26,7 @@ from powerlists.queries import power_list
 from powerlists.services import evaluation, workflow
 from powerlists.services.errors import Conflict, Forbidden, InvalidInput
 
-from .helpers import devolve, item_ids
+from .helpers import devolve, item_ids, refused
 
 D = datetime.date
 START, END = D(2018, 1, 1), D(2019, 12, 31)
@@ -481,3 +481,22 @@ def test_results_query_gives_model_instances_with_their_category(ev):
     rnd = ev.run()
     (result,) = list(results_queryset(rnd))
     assert result.category == "poor" and result.item == poor
+
+
+def test_the_person_who_opened_a_round_cannot_decide_its_results(ev, tree, people):
+    """Maker-checker: whoever chose the thresholds does not also confirm what they suggest."""
+    from accounts.models import Membership
+    from powerlists.policy import forget
+
+    item = ev.devolved()
+    ev.evidence(item)
+    Membership.objects.create(user=people.city_editor, government=tree.city, role="reviewer")
+    forget(people.city_editor)
+    rnd = evaluation.create_round(name="两年评估", period_start=START, period_end=END, scope_government=tree.city,
+                                  actor=people.city_editor)
+    rnd = evaluation.run_round(rnd, actor=people.city_editor)
+    result = ev.result(rnd, item)
+    with refused(Forbidden, "maker_checker"):
+        evaluation.decide(result, "promotable", actor=people.city_editor)
+    evaluation.decide(result, "promotable", actor=people.city_reviewer)
+    assert EvaluationResult.objects.get(pk=result.pk).decision == "promotable"
