@@ -18,6 +18,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
+from powerlists.ops.cache import FAILURES
+
 logger = logging.getLogger("powerlists.faults")
 
 
@@ -49,17 +51,22 @@ def is_locked(request, username) -> bool:
     try:
         return (cache.get(_user_key(username), 0) >= max_failures()
                 or cache.get(_address_key(request), 0) >= max_per_address())
-    except Exception:  # noqa: BLE001 - a cache outage must not stop everyone signing in
-        logger.error("sign-in lockout: the cache is unavailable; not counting", exc_info=True)
+    except FAILURES:  # a cache outage must not stop everyone signing in
+        logger.warning("sign-in lockout: the cache is unavailable; not counting")
         return False
 
 
 def _count(key: str) -> None:
     try:
-        count = cache.get(key, 0) + 1
-        cache.set(key, count, lockout_seconds())  # the lock lasts this long after the last failure
-    except Exception:  # noqa: BLE001
-        logger.error("sign-in lockout: the cache is unavailable; a failure was not counted", exc_info=True)
+        # add-then-incr: parallel guesses are each counted (a get and a set would lose some)
+        if not cache.add(key, 1, lockout_seconds()):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between the two calls
+                cache.set(key, 1, lockout_seconds())
+            cache.touch(key, lockout_seconds())  # the lock lasts this long after the last failure
+    except FAILURES:
+        logger.warning("sign-in lockout: the cache is unavailable; a failure was not counted")
 
 
 def record_failure(request, username) -> None:
@@ -81,8 +88,8 @@ class LockoutBackend(ModelBackend):
         else:
             try:
                 cache.delete(_user_key(username))
-            except Exception:  # noqa: BLE001
-                logger.error("sign-in lockout: the cache is unavailable", exc_info=True)
+            except FAILURES:
+                logger.warning("sign-in lockout: the cache is unavailable")
         return user
 
     @staticmethod

@@ -36,8 +36,13 @@ def revoke(membership: Membership, *, actor=None, reason: str = "") -> None:
 
 def change_password(user, new_password: str) -> None:
     """Set ``user``'s password (already validated by the form) and audit that it changed — never the value
-    or its hash. Every other session of the user is signed out by Django (the session hash changes)."""
+    or its hash. Every other session of the user is signed out by Django (the session hash changes), and
+    every API token of theirs is revoked: whoever learnt the old password may have made one."""
+    from knox.models import AuthToken
+
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        record("account.password_change", user, actor=user, object_id=str(user.pk))
+        revoked, _ = AuthToken.objects.filter(user=user).delete()
+        record("account.password_change", user, actor=user, object_id=str(user.pk),
+               after={"tokens_revoked": revoked})

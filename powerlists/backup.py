@@ -4,8 +4,11 @@ restores into an empty database of either kind (SQLite or PostgreSQL) and proves
 The file is gzip-compressed JSON lines. The first line is the manifest — format and version, when and
 from which database it was made, the last migration of each app, the number of records of each model,
 and the head of the audit chain (the last ``seq`` and ``hash``). Each following line is one record,
-``{"model": ..., "pk": ..., "fields": {...}}`` (Django's serialisation, users' permissions and groups by
-natural key, everything else by id), models in dependency order.
+``{"model": ..., "pk": ..., "fields": {...}}`` (Django's serialisation, users' and groups' permissions
+and groups by natural key, everything else by id), models in dependency order. The last line is a seal:
+an HMAC-SHA256, keyed with ``SECRET_KEY``, of every line before it. A file altered, cut short or
+extended after it was written does not match its seal and restores nothing. The file holds password
+hashes and proposals that are not public: it is written readable by its owner only; keep it so.
 
 Left out: API tokens (people sign in and make new ones), sessions, idempotency records (kept a day),
 the admin's own log and Django's content types and permissions (made by ``migrate``).
@@ -21,21 +24,28 @@ from __future__ import annotations
 
 import datetime
 import gzip
+import hashlib
+import hmac
 import json
+import os
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 from django.core import serializers
 from django.core.management.color import no_style
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 FORMAT = "powerlists-backup"
 VERSION = 1
 APPS = ("accounts", "powerlists")
+EXTRA_MODELS = ("auth.Group",)  # people's groups (with their permissions), which users refer to
+NATURAL_KEYS = {"accounts.User", "auth.Group"}  # their permissions and groups by name: ids differ per database
 LEFT_OUT = {"powerlists.IdempotencyRecord"}
 CHUNK = 2000
 
@@ -58,7 +68,12 @@ class _Encoder(DjangoJSONEncoder):
 
 def models_in_order() -> list:
     wanted = [m for app in APPS for m in apps.get_app_config(app).get_models() if m._meta.label not in LEFT_OUT]
+    wanted += [apps.get_model(label) for label in EXTRA_MODELS]
     return serializers.sort_dependencies([(None, wanted)])
+
+
+def _seal_key() -> bytes:
+    return ("powerlists-backup:" + settings.SECRET_KEY).encode("utf-8")
 
 
 def migration_heads() -> dict:
@@ -85,8 +100,7 @@ def _records(model) -> Iterator[dict]:
         rows = list(page[:CHUNK])
         if not rows:
             return
-        # People's groups and permissions by name (their ids differ between databases); the rest by id.
-        yield from serializers.serialize("python", rows, use_natural_foreign_keys=model._meta.label == "accounts.User")
+        yield from serializers.serialize("python", rows, use_natural_foreign_keys=model._meta.label in NATURAL_KEYS)
         last = rows[-1].pk
 
 
@@ -107,18 +121,29 @@ def write(path: Path, progress: Callable[[str, int], None] | None = None) -> dic
             "counts": {m._meta.label: m._base_manager.count() for m in order},
         }
         tmp = path.with_name(path.name + ".partial")
-        with gzip.open(tmp, "wt", encoding="utf-8") as out:
-            out.write(json.dumps(manifest, ensure_ascii=False) + "\n")
-            for model in order:
-                written = 0
-                for record in _records(model):
-                    out.write(json.dumps(record, cls=_Encoder, ensure_ascii=False) + "\n")
-                    written += 1
-                    if progress is not None and written % CHUNK == 0:
-                        progress(model._meta.label, CHUNK)
-                if progress is not None:
-                    progress(model._meta.label, written % CHUNK)
-        tmp.replace(path)  # a backup file is whole or absent
+        seal = hmac.new(_seal_key(), digestmod=hashlib.sha256)
+        try:
+            descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the owner's eyes only
+            with os.fdopen(descriptor, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as out:
+                def line(text: str) -> None:
+                    data = (text + "\n").encode("utf-8")
+                    seal.update(data)
+                    out.write(data)
+
+                line(json.dumps(manifest, ensure_ascii=False))
+                for model in order:
+                    written = 0
+                    for record in _records(model):
+                        line(json.dumps(record, cls=_Encoder, ensure_ascii=False))
+                        written += 1
+                        if progress is not None and written % CHUNK == 0:
+                            progress(model._meta.label, CHUNK)
+                    if progress is not None:
+                        progress(model._meta.label, written % CHUNK)
+                out.write((json.dumps({"seal": seal.hexdigest()}) + "\n").encode("utf-8"))
+            tmp.replace(path)  # a backup file is whole or absent
+        finally:
+            tmp.unlink(missing_ok=True)
     return manifest
 
 
@@ -133,17 +158,50 @@ def read_manifest(path: Path) -> dict:
     if manifest.get("version") != VERSION:
         raise BackupError(f"不支持的备份格式版本：{manifest.get('version')}。",
                           f"Unsupported backup format version {manifest.get('version')}.")
+    if not (isinstance(manifest.get("counts"), dict) and isinstance(manifest.get("migrations"), dict)
+            and isinstance(manifest.get("chain_head"), dict)):
+        raise BackupError("备份文件的清单不完整。", "The backup's manifest is incomplete.")
     return manifest
 
 
+def verify_seal(path: Path) -> None:
+    """Check the file's seal before anything is written: every line, in order, and nothing after it."""
+    seal = hmac.new(_seal_key(), digestmod=hashlib.sha256)
+    last = None
+    try:
+        with gzip.open(path, "rb") as source:
+            for data in source:
+                if last is not None:
+                    seal.update(last)
+                last = data
+    except (OSError, EOFError, zlib.error) as exc:
+        raise BackupError("备份文件已损坏或不完整。", f"The backup file is damaged or incomplete ({exc}).") from exc
+    try:
+        expected = json.loads(last or b"{}").get("seal", "")
+    except (ValueError, AttributeError):
+        expected = ""
+    if not expected:
+        raise BackupError("备份文件不完整（缺少末尾的校验行）。", "The backup file is incomplete (its seal is missing).")
+    if not hmac.compare_digest(expected, seal.hexdigest()):
+        raise BackupError("备份文件的校验不符：文件在写出后被改动过，或用另一个 SECRET_KEY 写出。",
+                          "The backup does not match its seal: it was changed after it was written, or written "
+                          "under another SECRET_KEY.")
+
+
 def _lines(path: Path) -> Iterator[dict]:
+    """The records (the manifest and the seal left out)."""
     with gzip.open(path, "rt", encoding="utf-8") as source:
         source.readline()
         for number, line in enumerate(source, start=2):
             try:
-                yield json.loads(line)
+                record = json.loads(line)
             except ValueError as exc:
                 raise BackupError(f"备份文件第 {number} 行已损坏。", f"Line {number} of the backup is damaged.") from exc
+            if not isinstance(record, dict):
+                raise BackupError(f"备份文件第 {number} 行不是一条记录。", f"Line {number} of the backup is not a record.")
+            if "seal" in record and "model" not in record:
+                return
+            yield record
 
 
 def _insert(model, objects: list) -> None:
@@ -156,22 +214,30 @@ def _insert(model, objects: list) -> None:
 
 def restore(path: Path, progress: Callable[[str, int], None] | None = None) -> dict:
     """Restore ``path`` into the current (empty) database, all or nothing; returns the manifest."""
+    manifest = read_manifest(path)
+    verify_seal(path)
+    try:
+        return _restore(path, manifest, progress)
+    except (serializers.base.DeserializationError, DatabaseError, LookupError, TypeError, ValueError) as exc:
+        raise BackupError(f"恢复失败，未写入任何内容：{exc}", f"The restore failed and wrote nothing: {exc}") from exc
+
+
+def _restore(path: Path, manifest: dict, progress) -> dict:
     from . import integrity
     from .audit_chain import verify
 
-    manifest = read_manifest(path)
     order = models_in_order()
-    occupied = [m._meta.label for m in order if m._base_manager.exists()]
-    if occupied:
-        raise BackupError("目标数据库不是空的（已有：" + "、".join(occupied) + "），不能恢复。",
-                          "The database is not empty (it holds " + ", ".join(occupied) + "); nothing restored.")
-    if manifest["migrations"] != migration_heads():
-        raise BackupError("备份与本数据库的迁移版本不同：请先用同一版本的 powerlists 执行 migrate。",
-                          f"The backup was made at migrations {manifest['migrations']}, this database is at "
-                          f"{migration_heads()}: migrate with the same version of powerlists first.")
     known = {m._meta.label_lower: m for m in order}
     counts = dict.fromkeys((m._meta.label for m in order), 0)
-    with transaction.atomic():
+    with transaction.atomic():  # inside it every read goes to the primary database, even with a replica
+        occupied = [m._meta.label for m in order if m._base_manager.exists()]
+        if occupied:
+            raise BackupError("目标数据库不是空的（已有：" + "、".join(occupied) + "），不能恢复。",
+                              "The database is not empty (it holds " + ", ".join(occupied) + "); nothing restored.")
+        if manifest["migrations"] != migration_heads():
+            raise BackupError("备份与本数据库的迁移版本不同：请先用同一版本的 powerlists 执行 migrate。",
+                              f"The backup was made at migrations {manifest['migrations']}, this database is at "
+                              f"{migration_heads()}: migrate with the same version of powerlists first.")
         pending: list[dict] = []
         pending_model = None
 

@@ -5,17 +5,16 @@
 - every received power traces back to its giver's row, which began no later and ends no earlier;
 - every audit event is sealed into the hash chain, and the chain verifies.
 
-Each check is one query (the shared powers one per date on which a shared row begins or ends), written
-in SQL both databases run, so it scales with the data rather than with Python. ``python manage.py
+Each check is one query (the shared powers check one per date on which a shared row begins or ends),
+written in SQL both databases run, so it scales with the data rather than with Python. ``python manage.py
 checkintegrity`` runs them all; the soak test and the backup test call :func:`check`. The property
 test (``tests/test_invariants_stateful.py``) checks the same rules independently, in Python.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 
 from . import audit_chain
 from .models import Exercise, Role
@@ -81,7 +80,8 @@ def unbalanced_shares() -> Finding:
     table = _table()
     sql = f"""
         SELECT item_id, shared_by_id,
-               SUM(CASE WHEN role = %s THEN 1 ELSE 0 END) AS leads, SUM(fiscal_share) AS total
+               SUM(CASE WHEN role = %s THEN 1 ELSE 0 END) AS leads,
+               SUM(CAST(ROUND(fiscal_share * 100) AS INTEGER)) AS hundredths
         FROM {table}
         WHERE role IN (%s, %s) AND valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)
         GROUP BY item_id, shared_by_id"""
@@ -89,8 +89,8 @@ def unbalanced_shares() -> Finding:
     with connection.cursor() as cursor:
         for day in sorted(days):
             cursor.execute(sql, [Role.LEAD.value, Role.LEAD.value, Role.SUPPORT.value, day, day])
-            for item_id, sharer_id, leads, total in cursor.fetchall():
-                if leads != 1 or Decimal(str(total or 0)) != Decimal(100):
+            for item_id, sharer_id, leads, hundredths in cursor.fetchall():
+                if leads != 1 or hundredths != 10000:  # in hundredths of a percent: SQLite sums decimals as floats
                     bad.append({"item": item_id, "shared_by": sharer_id, "on": day.isoformat()})
                     if len(bad) >= SAMPLE:
                         break
@@ -109,5 +109,7 @@ CHECKS = (overlapping_rows, unbalanced_shares, untraced_receivers, audit_chain_v
 
 
 def check() -> list[Finding]:
-    """Every invariant, in order; the caller decides what a failure means."""
-    return [run() for run in CHECKS]
+    """Every invariant, in order; the caller decides what a failure means. In one transaction: one
+    consistent picture, read from the primary database even where reads usually go to a replica."""
+    with transaction.atomic():
+        return [run() for run in CHECKS]

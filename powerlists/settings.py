@@ -164,7 +164,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "powerlists"}
+        {"BACKEND": "powerlists.ops.cache.ResilientRedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "powerlists",
+         # A Redis that hangs must not hang requests: each call gives up quickly and the caller goes on
+         # without the cache (lists computed, rate limits and lockouts not counted; see SECURITY.md).
+         "OPTIONS": {"socket_connect_timeout": float(os.environ.get("REDIS_TIMEOUT", "0.5")),
+                     "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", "0.5"))}}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "powerlists"}
     )

@@ -163,7 +163,7 @@ def write_csv(records: list[dict], columns: list[Column] = EXPORT_COLUMNS) -> by
 def sheet_title(text: str) -> str:
     """A worksheet's title from any text (a government's name): without the characters Excel forbids
     there (/ \\ ? * : [ ]), without a leading or trailing apostrophe, at most 31 characters."""
-    title = re.sub(r"[/\\?*:\[\]]", "_", str(text or "")).strip("'")[:31]
+    title = re.sub(r"[/\\?*:\[\]]", "_", str(text or ""))[:31].strip("'")
     return title or "Sheet1"
 
 

@@ -29,7 +29,8 @@ role, next door, under the same city); ``nobody``, signed in without any role. F
 district's whole territory (two memberships each), so only maker-checker stands in their way. Each row
 also names the ``rightful`` caller, who must succeed with the very same request — so every refusal is
 about who asks, never about a bad request — and, for a read, sees the private text the others do not.
-API routes are also asked with a format suffix (``/api/v1/transfers/5.json``, a pattern of its own).
+API routes are also asked with a format suffix (``/api/v1/transfers/5.json``): the product serves none, so
+each is a 404 with nothing in it.
 
 Tests that keep the table honest: a route the project serves that the table does not list fails the suite
 (a new endpoint needs its access row and its request in ``REQUESTS``), and so do a row naming a route or a
@@ -155,8 +156,8 @@ api-batch-effect                       POST    SCOPED     batch_ready       h_re
 # --- API: evaluation (evidence is never public; a round is public once confirmed)
 # round_tag is a round in progress scoped by a tag only (opened by a superuser); the tag is carried by one
 # street of the district, so the round is about that street alone, and people with no role anywhere near
-# it are outside its scope. (policy.round_visibility_q shows such a round to anyone holding any role:
-# these rows, and the lists of rounds and results, fail until it does not.)
+# it are outside its scope. (policy.round_visibility_q once showed such a round to anyone holding any
+# role; these rows, and the lists of rounds and results, caught it.)
 api-evidence-list                      GET     PUBLIC     -                 h_editor
 api-evidence-list                      POST    SCOPED     street            h_editor
 api-evidence-bulk                      POST    SCOPED     street            h_editor
@@ -956,7 +957,7 @@ def _to_login(response) -> bool:
 
 
 def _suffixed(url: str) -> str:
-    """The same API route with a format suffix (``/api/v1/transfers/5.json``): DRF serves both."""
+    """The same API route with a format suffix (``/api/v1/transfers/5.json``), which the product does not serve."""
     path, _, query = url.partition("?")
     return path.rstrip("/") + ".json" + (f"?{query}" if query else "")
 
@@ -964,8 +965,8 @@ def _suffixed(url: str) -> str:
 def assert_refused(w, row: Row, req: Req, caller: str | None, response, before, suffixed=False) -> None:
     label = f"{row.id} as {caller or 'anonymous'}" + (" (with a format suffix)" if suffixed else "")
     status = response.status_code
-    if suffixed:  # refused one way or another (the @action routes answer a suffix with a 500, to everyone)
-        assert status >= 400, f"{label}: {status} {readable(response)[:300]}"
+    if suffixed:  # no format-suffix routes (they once answered the @action routes with a 500)
+        assert status == 404, f"{label}: {status} {readable(response)[:300]}"
     elif caller is None:
         if req.api:
             allowed = (401, 403) if row.route.endswith("-list") else (401, 403, 404)
@@ -1007,7 +1008,7 @@ def test_access(w, row, who):
     label = f"{row.id} as {who}"
     if row.access in REFUSING or (row.access == "SIGNED_IN" and caller is None):
         assert_refused(w, row, req, caller, response, before)
-        if req.api and who in ("anonymous", "outsider"):  # the route with a format suffix, a pattern of its own
+        if req.api and who in ("anonymous", "outsider"):  # the route with a format suffix: not served
             suffixed = send(w, row, req, caller, _suffixed(req.url), raise_errors=False)
             assert_refused(w, row, req, caller, suffixed, before, suffixed=True)
         return

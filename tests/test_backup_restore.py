@@ -112,13 +112,22 @@ def test_restore_refuses_a_database_that_is_not_empty_and_writes_nothing(history
     assert db_state() == before
 
 
-def _rewrite(path: Path, target: Path, change) -> None:
+def _rewrite(path: Path, target: Path, change, *, reseal: bool) -> None:
+    """Change a backup's records; ``reseal``: sign the result again, as someone holding SECRET_KEY could."""
+    import hashlib
+    import hmac
+
     with gzip.open(path, "rt", encoding="utf-8") as source:
         lines = [json.loads(line) for line in source]
+    seal_line = lines.pop()
     lines = change(lines)
-    with gzip.open(target, "wt", encoding="utf-8") as out:
+    seal = hmac.new(backup._seal_key(), digestmod=hashlib.sha256)
+    with gzip.open(target, "wb") as out:
         for line in lines:
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            data = (json.dumps(line, ensure_ascii=False) + "\n").encode()
+            seal.update(data)
+            out.write(data)
+        out.write((json.dumps({"seal": seal.hexdigest()} if reseal else seal_line) + "\n").encode())
 
 
 def test_a_damaged_backup_restores_nothing(history, tmp_path):
@@ -132,23 +141,55 @@ def test_a_damaged_backup_restores_nothing(history, tmp_path):
         manifest["counts"]["powerlists.AuditEvent"] -= 2
         return [line for i, line in enumerate(lines) if i not in events[-2:]]
 
-    _rewrite(path, cut, drop_last_events)
     altered = tmp_path / "altered.jsonl.gz"  # an event's reason rewritten
 
     def alter(lines):
         lines[events[3]]["fields"]["reason"] = "改写"
         return lines
 
-    _rewrite(path, altered, alter)
-    call_command("flush", interactive=False, verbosity=0)
-    for damaged, message in ((cut, "newest events missing"), (altered, "does not verify")):
-        with pytest.raises(CommandError, match=message):
-            call_command("restore", str(damaged), "--no-progress")
-        assert Government.objects.count() == 0 and AuditEvent.objects.count() == 0
+    renamed = tmp_path / "renamed.jsonl.gz"  # an item renamed: lists are not signed line by line, the file is
+
+    def rename(lines):
+        item = next(line for line in lines if line.get("model") == "powerlists.poweritem")
+        item["fields"]["name"] = "改过的名称"
+        return lines
+
+    truncated = tmp_path / "truncated.jsonl.gz"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     not_a_backup = tmp_path / "x.jsonl.gz"
     not_a_backup.write_bytes(b"PK\x03\x04 not gzip")
-    with pytest.raises(CommandError, match="Not a powerlists backup"):
-        call_command("restore", str(not_a_backup), "--no-progress")
+    for target, change in ((cut, drop_last_events), (altered, alter), (renamed, rename)):
+        _rewrite(path, target, change, reseal=False)
+    resealed_cut, resealed_altered = tmp_path / "rc.jsonl.gz", tmp_path / "ra.jsonl.gz"
+    _rewrite(path, resealed_cut, drop_last_events, reseal=True)  # as someone holding SECRET_KEY could
+    _rewrite(path, resealed_altered, alter, reseal=True)
+
+    call_command("flush", interactive=False, verbosity=0)
+    for damaged, message in ((cut, "does not match its seal"), (altered, "does not match its seal"),
+                             (renamed, "does not match its seal"), (truncated, "damaged or incomplete"),
+                             (not_a_backup, "Not a powerlists backup"),
+                             (resealed_cut, "newest events missing"), (resealed_altered, "does not verify")):
+        with pytest.raises(CommandError, match=message):
+            call_command("restore", str(damaged), "--no-progress")
+        assert Government.objects.count() == 0 and AuditEvent.objects.count() == 0, damaged.name
+
+
+def test_the_backup_is_readable_by_its_owner_only_and_keeps_groups(history, tmp_path):
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.create(name="审核组")
+    group.permissions.add(Permission.objects.get(codename="view_poweritem"))
+    from accounts.models import User
+    User.objects.get(username="city_reviewer").groups.add(group)
+    path = tmp_path / "b.jsonl.gz"
+    backup.write(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert not list(tmp_path.glob("*.partial"))
+    call_command("flush", interactive=False, verbosity=0)
+    call_command("restore", str(path), "--no-progress", stdout=open(os.devnull, "w"))
+    restored = User.objects.get(username="city_reviewer")
+    assert [g.name for g in restored.groups.all()] == ["审核组"]
+    assert [p.codename for p in Group.objects.get(name="审核组").permissions.all()] == ["view_poweritem"]
 
 
 def _read(path: Path) -> list:

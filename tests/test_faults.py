@@ -1,5 +1,5 @@
-"""The database connection dies in the middle of a batch: nothing is written, the client gets a 503 it may
-retry, and the retry succeeds.
+"""The database connection dies in the middle of a batch: nothing is written, the client gets a 503 telling
+it to check before retrying, and the retry succeeds.
 
 On PostgreSQL the connection is really killed: a second connection calls ``pg_terminate_backend`` on the
 request's server process after the third new exercise row of the batch, and waits until it is gone. On
@@ -87,7 +87,7 @@ def test_killed_connection_mid_batch_writes_nothing_and_the_retry_succeeds(peopl
     assert killer.killed and killer.inserts == 3
     assert response.status_code == 503, response.content
     assert response.json()["code"] == "database_unavailable"
-    assert "nothing of this request was written" in response.json()["message"]
+    assert "saved whole or not at all" in response.json()["message"]
     assert response["Retry-After"] == "5"
 
     connection.close()  # the test client does not recycle a broken connection between requests
@@ -126,5 +126,6 @@ def test_a_page_whose_database_is_gone_says_so_in_both_languages(tree):
         response = Client().get(f"/g/{tree.city.code}/")
     assert response.status_code == 503
     text = response.content.decode()
-    assert "数据库暂时不可用" in text and "The database is unavailable" in text
+    assert "数据库暂时不可用，请稍后重试" in text and "The database is unavailable for a moment. Please try again" in text
     assert response["Retry-After"] == "5"
+

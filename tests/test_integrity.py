@@ -88,3 +88,12 @@ def test_an_altered_audit_event_is_caught(history):
     AuditEvent.objects.filter(pk=event.pk).update(reason="改写过的理由")
     finding = integrity.check()[-1]
     assert not finding.ok and str(event.pk) in finding.examples[0]
+
+
+def test_shares_in_hundredths_add_up_exactly_on_both_databases(tree, make_item):
+    """0.01 + 65.40 + 34.59 is 100 exactly, though not in floating point (which SQLite sums in)."""
+    services.share(item=make_item(), sharer=tree.city, effective_on=D(2017, 2, 1), parties=[
+        Party(government=tree.district, role=Role.LEAD, fiscal_share=Decimal("65.40")),
+        Party(government=tree.district2, role=Role.SUPPORT, fiscal_share=Decimal("34.59")),
+        Party(government=tree.street, role=Role.SUPPORT, fiscal_share=Decimal("0.01"))])
+    assert by_rule(integrity.check())["every shared power has one lead and shares adding up to 100 %"].ok

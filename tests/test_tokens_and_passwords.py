@@ -127,3 +127,35 @@ def test_changing_the_password_signs_out_other_sessions(people, client):
 def test_anonymous_callers_are_sent_to_sign_in(client):
     response = client.get("/accounts/password/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_changing_the_password_revokes_the_persons_api_tokens(people, client):
+    from knox.models import AuthToken
+
+    from powerlists.models import AuditEvent
+
+    _instance, token = _token(people.city_editor, expiry=datetime.timedelta(days=30))
+    _token(people.city_reviewer, expiry=datetime.timedelta(days=30))
+    assert _get(token).status_code == 200
+    client.force_login(people.city_editor)
+    client.post("/accounts/password/", {"old_password": "a-long-pass-phrase-2026",
+                                        "new_password1": "steady-river-lantern-42",
+                                        "new_password2": "steady-river-lantern-42"})
+    assert _get(token).status_code == 401
+    assert not AuthToken.objects.filter(user=people.city_editor).exists()
+    assert AuthToken.objects.filter(user=people.city_reviewer).count() == 1  # nobody else's
+    assert AuditEvent.objects.get(action="account.password_change").after == {"tokens_revoked": 1}
+
+
+def test_guessing_the_old_password_is_locked_out_like_signing_in(people, client, settings):
+    settings.LOGIN_MAX_FAILURES = 3
+    client.force_login(people.city_editor)
+    wrong = {"old_password": "guess", "new_password1": "steady-river-lantern-42",
+             "new_password2": "steady-river-lantern-42"}
+    for _ in range(3):
+        assert client.post("/accounts/password/", wrong).status_code == 200
+    right = {**wrong, "old_password": "a-long-pass-phrase-2026"}
+    locked = client.post("/accounts/password/", right)
+    assert locked.status_code == 429 and "锁定" in locked.content.decode()
+    people.city_editor.refresh_from_db()
+    assert people.city_editor.check_password("a-long-pass-phrase-2026")

@@ -9,6 +9,8 @@ import logging
 
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from ..ops.cache import FAILURES
+
 logger = logging.getLogger("powerlists.faults")
 
 
@@ -16,8 +18,8 @@ class _FailOpen:
     def allow_request(self, request, view):
         try:
             return super().allow_request(request, view)
-        except Exception:  # noqa: BLE001 - the cache is down: serve, do not count
-            logger.error("rate limit: the cache is unavailable; request not counted", exc_info=True)
+        except FAILURES:  # the cache is down: serve, do not count (powerlists/ops/cache.py logs it once)
+            logger.warning("rate limit: the cache is unavailable; request not counted")
             return True
 
 

@@ -1,8 +1,9 @@
-"""A query string holding a NUL character is refused with 400 before any view reads it.
+"""A query string or a submitted form holding a NUL character is refused with 400 before any view reads it.
 
-No text column can keep a NUL (PostgreSQL refuses it outright), and no legitimate address carries
-one; refusing it here means no filter, search box or page parameter has to remember to. Forms and
-JSON bodies are checked by their own fields (Django's and DRF's character fields refuse NUL).
+No text column can keep a NUL (PostgreSQL refuses it outright), and no legitimate address or form field
+carries one; refusing it here means no filter, search box, page parameter or hand-read form field has to
+remember to. JSON bodies are checked by the API's serializers (DRF's character fields refuse NUL);
+uploaded files by the spreadsheet reader.
 """
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
 from django.utils.translation import get_language
 
-MESSAGE_ZH = "请求参数中含有不允许的字符（NUL）。"
-MESSAGE_EN = "A query parameter holds a character that is not allowed (NUL)."
+MESSAGE_ZH = "请求参数或表单中含有不允许的字符（NUL）。"
+MESSAGE_EN = "A query parameter or form field holds a character that is not allowed (NUL)."
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _has_nul(query) -> list[str]:
@@ -24,6 +26,8 @@ class RefuseNulMiddleware:
 
     def __call__(self, request):
         names = _has_nul(request.GET)
+        if not names and request.method == "POST" and request.content_type in FORMS:
+            names = _has_nul(request.POST)
         if not names:
             return self.get_response(request)
         english = (get_language() or "").startswith("en")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
@@ -197,7 +198,7 @@ class GovernmentViewSet(viewsets.ReadOnlyModelViewSet):
     def diff(self, request, code=None):
         government = self._government()
         date_from = date_param(request, "from", required=True)
-        date_to = date_param(request, "to", default=as_of(request))
+        date_to = date_param(request, "to", default=timezone.localdate())
         result = diff(government, date_from, date_to)
         return Response({
             "government": government.code, "from": date_from.isoformat(), "to": date_to.isoformat(),

@@ -36,6 +36,10 @@ class Command(BaseCommand):
         if options["seconds"] > 24 * 3600:
             raise CommandError("--seconds 最多 86400。 / --seconds is at most 86400.")
         if options["worker"]:
+            database = settings.DATABASES["default"]
+            if not (database["ENGINE"].endswith("postgresql") and database["NAME"] == SCRATCH):
+                raise CommandError(f"--worker 只在临时数据库 {SCRATCH} 中运行（由 soak 自己创建）。 / --worker runs only "
+                                   f"in the scratch database {SCRATCH}, which soak makes itself.")
             return self._worker(options)
         from powerlists.bench.runner import _worker, drop_postgres_database, postgres_database
 
