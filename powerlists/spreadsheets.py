@@ -8,6 +8,7 @@ apostrophe. Reading is bounded in size and rows and checks the file really is wh
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import zipfile
@@ -93,30 +94,38 @@ def neutralise(value) -> object:
     return value
 
 
+@functools.cache
+def _zh_labels() -> dict:
+    """The canonical Chinese labels of categories, tiers and arrangements, looked up once per process
+    (switching the language for every row was most of an export's time)."""
+    with translation.override("zh-hans"):
+        return {
+            "category": {c.value: str(c.label) for c in Category},
+            "tier": {t.value: str(t.label) for t in Tier},
+            "arrangement": {a.value: str(a.label) for a in Arrangement},
+        }
+
+
 def item_cells(item: dict) -> dict:
     """Export cells of one item (a dict with the model's field names) keyed by column key.
 
     Labels are always the canonical Chinese ones, whatever the page's language, so that every export
     can be imported again.
     """
-    with translation.override("zh-hans"):
-        return _item_cells(item)
-
-
-def _item_cells(item: dict) -> dict:
+    labels = _zh_labels()
     category = item.get("category")
     tier = item.get("lowest_tier")
     return {
         "code": item.get("code", ""),
         "name": item.get("name", ""),
-        "category": str(Category(category).label) if category in Category.values else (category or ""),
+        "category": labels["category"].get(category, category or ""),
         "field": item.get("field", ""),
         "department": item.get("department") or "",
         "division": item.get("division") or "",
         "legal_basis": item.get("legal_basis", ""),
         "statutory_days": item.get("statutory_days"),
         "promised_days": item.get("promised_days"),
-        "lowest_tier": str(Tier(tier).label) if tier in Tier.values else "",
+        "lowest_tier": labels["tier"].get(tier, ""),
         "responsibilities": LIST_SEPARATOR.join(item.get("responsibilities") or []),
         "accountability": LIST_SEPARATOR.join(item.get("accountability") or []),
         "is_core": "是" if item.get("is_core") else "否",
@@ -135,12 +144,9 @@ def list_cells(row: dict) -> dict:
         "accountability": row.get("item__accountability"), "is_core": row["item__is_core"],
         "parent_code": row.get("item__parent__code"),
     })
-    arrangement = row.get("arrangement")
     share = row.get("fiscal_share")
-    with translation.override("zh-hans"):
-        arrangement_label = str(Arrangement(arrangement).label) if arrangement in Arrangement.values else ""
     cells.update({
-        "arrangement": arrangement_label,
+        "arrangement": _zh_labels()["arrangement"].get(row.get("arrangement"), ""),
         "role": row.get("role", ""),
         "from_government": row.get("source__government__name") or "",
         "fiscal_share": "" if share is None else f"{share:.2f}",
