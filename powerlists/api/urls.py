@@ -12,7 +12,7 @@ router = DefaultRouter()
 router.include_format_suffixes = False
 router.register("governments", GovernmentViewSet, basename="api-government")
 for group in (urls_read, urls_write, urls_evaluation):
-    for prefix, viewset, basename in group.router.registry:
+    for prefix, viewset, basename in group.REGISTRY:
         router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [

@@ -1,12 +1,10 @@
-"""Routes of the evaluation of devolved powers (评估): evidence, rounds and results; included by
-powerlists/api/urls.py."""
-from rest_framework.routers import DefaultRouter
-
+"""Routes of the evaluation of devolved powers (评估): evidence, rounds and results; powerlists/api/urls.py
+registers every group in one router."""
 from .views.evaluation import EvaluationResultViewSet, EvaluationRoundViewSet
 from .views.evidence import EvidenceViewSet
 
-router = DefaultRouter(trailing_slash=True)  # its registry is read by urls.py
-router.include_root_view = False
-router.register("evidence", EvidenceViewSet, basename="api-evidence")
-router.register("evaluation-rounds", EvaluationRoundViewSet, basename="api-evaluation-round")
-router.register("evaluation-results", EvaluationResultViewSet, basename="api-evaluation-result")
+REGISTRY = [  # (prefix, viewset, basename), registered in one router by powerlists/api/urls.py
+    ("evidence", EvidenceViewSet, "api-evidence"),
+    ("evaluation-rounds", EvaluationRoundViewSet, "api-evaluation-round"),
+    ("evaluation-results", EvaluationResultViewSet, "api-evaluation-result"),
+]
