@@ -26,7 +26,8 @@ VERSION_KEY = "lists:version"
 TIMEOUT = 60 * 60  # cached answers; the version makes them unreachable long before that when lists change
 
 # Audit actions whose change can show in a list or in the statistics.
-LIST_ACTIONS = ("transfer.", "item.", "items.", "exercise.", "government.", "department.", "division.",
+LIST_ACTIONS = ("transfer.", "item.", "items.", "exercise.", "government.", "department.", "division.", "law.",
+                "edition.", "merger.",
                 "batch.effect")
 
 

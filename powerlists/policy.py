@@ -247,7 +247,36 @@ def _decide_result(user, result):
               "You opened this evaluation round, so you cannot decide its results (maker-checker).")
 
 
+def _editor_anywhere(user, _target):
+    """Laws are one register for every list: any editor (or administrator) may register a law's version."""
+    if user.is_superuser:
+        return
+    if not any(held in SATISFIES[EDITOR] for held, _path, _subtree in _memberships(user)):
+        _deny_role()
+
+
+def _edition_reviewer(user, edition):
+    """An edition is approved and published by a reviewer of its government — not by its drafter."""
+    if not has_role(user, REVIEWER, edition.government):
+        _deny_role()
+    if edition.created_by_id is not None and edition.created_by_id == user.pk:
+        _deny("maker_checker", "您起草了该版本清单，不能审定或公布它（审核与经办分离）。",
+              "You drafted this edition, so you cannot approve or publish it (maker-checker).")
+
+
+def _edition_filing(user, edition):
+    """An edition is filed (备案) with the upper level's 编办: a reviewer of the government it is filed with."""
+    if edition.filed_with_id is None or not has_role(user, REVIEWER, edition.filed_with):
+        _deny("forbidden", "只有备案机关（上级编办）的审核人才能办理备案。",
+              "Only a reviewer of the upper government the edition is filed with can record its filing.")
+
+
 _RULES = {
+    "law.register": _editor_anywhere,
+    "edition.draft": _government_role(EDITOR),
+    "edition.approve": _edition_reviewer,
+    "edition.publish": _edition_reviewer,
+    "edition.file": _edition_filing,
     "item.create": _government_role(EDITOR),
     "item.edit": _government_role(EDITOR),
     "list.correct": _government_role(ADMINISTRATOR),

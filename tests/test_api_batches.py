@@ -75,7 +75,7 @@ def test_a_batch_through_the_api(tree, people, make_item):
     effective = post(reviewer, b, "effect", {"comment": "印发"})
     assert effective.status_code == 200 and effective.json()["state"] == "effective"
     assert effective.json()["staff_posts_moved"] == [
-        {"giver": "2301", "giver_name": "哈尔滨市", "receiver": "230102", "receiver_name": "道里区", "posts": 6}]
+        {"giver": "2301", "giver_name": "哈尔滨市", "receiver": "230102", "receiver_name": "道里区", "posts": 6, "posts_out": 6, "posts_back": 0}]
     powers = APIClient().get("/api/v1/governments/230102/powers/?as_of=2017-06-01").json()
     assert powers["count"] == 3
     public = APIClient().get(f"/api/v1/batches/{b.pk}/")

@@ -53,9 +53,9 @@ def test_batch_approved_in_one_action_then_effective_all_at_once(people, tree, m
     assert len(queries.power_list(tree.district2, DAY)) == 1
     assert staff_posts_moved(batch) == [
         {"giver__code": "2301", "giver__name": "哈尔滨市", "receiver__code": "230102", "receiver__name": "道里区",
-         "posts": 6},
+         "posts_out": 6, "posts_back": 0, "posts": 6},
         {"giver__code": "2301", "giver__name": "哈尔滨市", "receiver__code": "230104", "receiver__name": "道外区",
-         "posts": 5},
+         "posts_out": 5, "posts_back": 0, "posts": 5},
     ]
 
 

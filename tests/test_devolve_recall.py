@@ -102,7 +102,7 @@ def test_devolve_through_batch_takes_its_date(tree, make_item):
     assert t.effective_on == DAY and t.batch == batch
     assert services.staff_posts_moved(batch) == [{
         "giver__code": "2301", "giver__name": "哈尔滨市", "receiver__code": "230102",
-        "receiver__name": "道里区", "posts": 2}]
+        "receiver__name": "道里区", "posts_out": 2, "posts_back": 0, "posts": 2}]
     other = make_item()
     with refused(InvalidInput, "date_differs_from_batch"):
         services.devolve(item=other, giver=tree.city, receiver=tree.district, batch=batch,

@@ -3,17 +3,24 @@ from .audit import AuditEvent
 from .choices import (
     Arrangement,
     AssessmentType,
+    BasisRole,
     BatchState,
     Category,
+    DaysUnit,
     Decision,
     DepartmentKind,
+    EditionState,
+    Initiation,
+    LawKind,
     Method,
     Origin,
+    ProcessingStep,
     Role,
     Tier,
     TransferKind,
     TransferState,
 )
+from .editions import Edition, TownZoneMerger
 from .evaluation import (
     DEFAULT_RULES,
     Capacity,
@@ -27,6 +34,7 @@ from .exercises import Exercise, in_force_q
 from .governments import Department, Division, Government, Tag
 from .idempotency import IdempotencyRecord
 from .items import PowerItem
+from .laws import Law, LegalBasis
 from .transfers import Batch, Transfer, TransferParty
 
 __all__ = [
@@ -34,4 +42,6 @@ __all__ = [
     "EvaluationResult", "EvaluationRound", "Evidence", "RoundState", "Batch", "BatchState", "Category", "Decision", "Department",
     "DepartmentKind", "Division", "Exercise", "Government", "IdempotencyRecord", "Method", "Origin", "PowerItem", "Role", "Tag",
     "Tier", "Transfer", "TransferKind", "TransferParty", "TransferState", "in_force_q",
+    "BasisRole", "DaysUnit", "Edition", "EditionState", "Initiation", "Law", "LawKind", "LegalBasis",
+    "ProcessingStep", "TownZoneMerger",
 ]

@@ -124,3 +124,46 @@ FIELDS = (
     "水利", "林业", "劳动就业", "社会治安", "民族宗教", "应急管理",
 )
 """Fields (领域) the seed documents name; an item's field is free text, these are suggestions."""
+
+
+class Initiation(models.TextChoices):
+    """依申请 / 依职权: whether the power is exercised on application or on the authority's own initiative."""
+
+    APPLICATION = "application", _("依申请")
+    EX_OFFICIO = "ex_officio", _("依职权")
+
+
+class LawKind(models.TextChoices):
+    """The rank of a legal basis, as the platforms mark it (【法律】【行政法规】…)."""
+
+    LAW = "law", _("法律")
+    ADMINISTRATIVE_REGULATION = "administrative_regulation", _("行政法规")
+    LOCAL_REGULATION = "local_regulation", _("地方性法规")
+    RULES = "rules", _("规章")
+    NORMATIVE_DOCUMENT = "normative_document", _("规范性文件")
+
+
+class BasisRole(models.TextChoices):
+    SETTING = "setting", _("设定依据")
+    IMPLEMENTING = "implementing", _("实施依据")
+
+
+class ProcessingStep(models.TextChoices):
+    """Steps of multi-level processing (多级办理): which level does what."""
+
+    PRELIMINARY = "preliminary", _("初审")
+    REVIEW = "review", _("审核")
+    DECISION = "decision", _("决定")
+    FILING = "filing", _("备案")
+
+
+class DaysUnit(models.TextChoices):
+    WORKING = "working", _("工作日")
+    CALENDAR = "calendar", _("自然日")
+
+
+class EditionState(models.TextChoices):
+    DRAFT = "draft", _("草稿（编办起草）")
+    APPROVED = "approved", _("政府已审定")
+    PUBLISHED = "published", _("已公布")
+    FILED = "filed", _("已备案")

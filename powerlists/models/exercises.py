@@ -61,6 +61,10 @@ class Exercise(models.Model):
         "powerlists.Transfer", verbose_name=_("结束该记录的变更"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="closed_exercises",
     )
+    implementing_code = models.CharField(
+        _("实施编码"), max_length=36, blank=True,
+        help_text=_("实施主体的统一社会信用代码＋层级代码＋基本编码；空则由部门和事项推算"),
+    )
     valid_from = models.DateField(_("起始日期"))
     valid_to = models.DateField(_("终止日期"), null=True, blank=True, help_text=_("空表示仍在行使"))
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)

@@ -87,6 +87,11 @@ class Department(models.Model):
         related_name="stationed_agencies",
         help_text=_("派驻机构所属的上级部门"),
     )
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    approvals_concentrated = models.BooleanField(
+        _("审批集中（三集中）"), default=False,
+        help_text=_("开启后，本部门的全部行政许可事项必须由同一个处室承办"),
+    )
 
     class Meta:
         ordering = ["government_id", "name"]

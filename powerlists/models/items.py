@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .choices import Category, Tier
+from .choices import Category, DaysUnit, Initiation, Tier
 
 
 class PowerItem(models.Model):
@@ -39,9 +39,26 @@ class PowerItem(models.Model):
     name = models.CharField(_("事项名称"), max_length=200)
     category = models.CharField(_("权力类别"), max_length=20, choices=Category.choices)
     field = models.CharField(_("领域"), max_length=50, blank=True)
-    legal_basis = models.TextField(_("设定依据"), blank=True)
+    basic_code = models.CharField(
+        _("基本编码"), max_length=12, blank=True,
+        help_text=_("12位：区划（或00）、事项类型、部门、主项、子项"),
+    )
+    initiation = models.CharField(_("行使方式（依申请/依职权）"), max_length=20, choices=Initiation.choices, blank=True)
+    legal_basis = models.TextField(_("依据（原文）"), blank=True)
     statutory_days = models.PositiveIntegerField(_("法定时限（工作日）"), null=True, blank=True)
     promised_days = models.PositiveIntegerField(_("承诺时限（工作日）"), null=True, blank=True)
+    days_unit = models.CharField(_("时限单位"), max_length=10, choices=DaysUnit.choices, default=DaysUnit.WORKING)
+    levels = models.JSONField(
+        _("行使层级"), default=list, blank=True,
+        help_text=_("国家标准层级代码：1 国家、2 省、3 市、4 县、5 乡镇（街道）、6 村（社区）"),
+    )
+    processing_steps = models.JSONField(
+        _("多级办理"), default=list, blank=True, help_text=_("各层级的初审、审核、决定、备案"),
+    )
+    fee_basis = models.TextField(_("收费依据及标准"), blank=True)
+    service_object = models.CharField(_("服务对象"), max_length=200, blank=True)
+    supervision = models.TextField(_("监督方式"), blank=True)
+    supervision_phone = models.CharField(_("监督电话"), max_length=50, blank=True)
     responsibilities = models.JSONField(_("责任事项"), default=list, blank=True)
     accountability = models.JSONField(_("追责情形"), default=list, blank=True)
     parent = models.ForeignKey(
@@ -86,6 +103,7 @@ class PowerItem(models.Model):
             models.CheckConstraint(condition=~models.Q(code=""), name="item_code_not_empty"),
         ]
         indexes = [
+            models.Index(fields=["basic_code"], name="item_basic_code"),
             models.Index(fields=["category"], name="item_category"),
             models.Index(fields=["field"], name="item_field"),
         ]

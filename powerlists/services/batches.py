@@ -6,7 +6,7 @@ import datetime
 from django.db import transaction
 
 from .. import policy
-from ..models import Batch, BatchState, Government
+from ..models import Batch, BatchState, Government, TransferKind
 from .audit import record, snapshot
 from .errors import InvalidInput
 
@@ -53,13 +53,19 @@ def create_batch(
 
 
 def staff_posts_moved(batch: Batch) -> list[dict]:
-    """Staff posts moved with a batch (编随事走), summed per giver and receiver; withdrawn and
-    rejected proposals move nothing."""
-    from django.db.models import Sum
+    """Staff posts moved with a batch (编随事走), per giver and receiver: ``posts_out`` go down with its
+    devolutions and shares, ``posts_back`` come back up with its recalls, and ``posts`` is the net moved
+    down (out minus back). Withdrawn and rejected proposals move nothing."""
+    from django.db.models import Case, IntegerField, Q, Sum, Value, When
 
-    return list(
+    back = Q(kind=TransferKind.RECALL)
+    rows = (
         batch.transfers.filter(staff_posts__gt=0).exclude(state__in=["withdrawn", "rejected"])
         .values("giver__code", "giver__name", "receiver__code", "receiver__name")
-        .annotate(posts=Sum("staff_posts"))
+        .annotate(
+            posts_out=Sum(Case(When(back, then=Value(0)), default="staff_posts", output_field=IntegerField())),
+            posts_back=Sum(Case(When(back, then="staff_posts"), default=Value(0), output_field=IntegerField())),
+        )
         .order_by("giver__code", "receiver__code")
     )
+    return [{**row, "posts": row["posts_out"] - row["posts_back"]} for row in rows]

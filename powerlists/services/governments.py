@@ -152,11 +152,14 @@ def create_department(
     kind: str = DepartmentKind.DEPARTMENT,
     code: str = "",
     upper_department: Department | None = None,
+    credit_code: str = "",
+    approvals_concentrated: bool = False,
     actor=None,
     actor_name: str = "",
     reason: str = "",
 ) -> Department:
     """Add a department, stationed agency or service centre to a government."""
+    credit_code = _credit_code(credit_code)
     name = (name or "").strip()
     if not name:
         raise InvalidInput("name_required", "请填写名称。", "A name is required.")
@@ -179,7 +182,8 @@ def create_department(
         )
     if actor is not None:
         policy.require(actor, "list.correct", government)
-    department = Department(government=government, name=name, kind=kind, code=code, upper_department=upper_department)
+    department = Department(government=government, name=name, kind=kind, code=code, upper_department=upper_department,
+                            credit_code=credit_code, approvals_concentrated=bool(approvals_concentrated))
     try:
         with transaction.atomic():
             department.save()
@@ -192,9 +196,43 @@ def create_department(
     return department
 
 
+def _credit_code(value) -> str:
+    from ..standard_codes import is_valid_credit_code
+
+    value = (value or "").strip().upper() if isinstance(value, str | type(None)) else value
+    if not isinstance(value, str):
+        raise InvalidInput("invalid_credit_code", "统一社会信用代码必须是文字。", "A credit code must be text.")
+    if value and not is_valid_credit_code(value):
+        raise InvalidInput("invalid_credit_code", f"统一社会信用代码“{value[:20]}”无效（应为18位，末位为校验码）。",
+                           f"The unified social credit code “{value[:20]}” is not valid (18 characters, the last "
+                           f"a check character).", credit_code=value[:20])
+    return value
+
+
+def _check_approvals_concentrated(department: Department) -> None:
+    """Turning 三集中 on: the department's current licensing items must already sit in one division."""
+    from ..models import Category, PowerItem
+
+    divisions = list(
+        PowerItem.objects.filter(department=department, category=Category.LICENSING, cancelled_on__isnull=True,
+                                 replaced_on__isnull=True)
+        .values_list("division__name", flat=True).distinct()[:3]
+    )
+    if None in divisions:
+        raise RuleViolation("approvals_not_concentrated",
+                            f"{department.name}有未指定承办处室的行政许可事项，请先全部划入审批处室。",
+                            f"Some licensing items of {department.name} name no division; assign them all to the "
+                            f"approvals division first.", department=department.pk)
+    if len(divisions) > 1:
+        raise RuleViolation("approvals_not_concentrated",
+                            f"{department.name}的行政许可事项分散在{'、'.join(divisions)}等处室，请先集中到一个处室。",
+                            f"{department.name}'s licensing items are spread over {', '.join(divisions)}; "
+                            f"concentrate them in one division first.", divisions=divisions)
+
+
 def update_department(department: Department, *, actor=None, actor_name: str = "", reason: str = "", **changes):
-    """Correct a department's name or code."""
-    unknown = set(changes) - {"name", "code"}
+    """Correct a department's name, code or credit code, or turn 三集中 (approvals in one division) on or off."""
+    unknown = set(changes) - {"name", "code", "credit_code", "approvals_concentrated"}
     if unknown:
         raise InvalidInput("field_not_editable", "这些字段不能修改：" + "、".join(sorted(unknown)),
                            "These fields cannot be changed: " + ", ".join(sorted(unknown)), fields=sorted(unknown))
@@ -213,6 +251,12 @@ def update_department(department: Department, *, actor=None, actor_name: str = "
                 department.name = name
             if "code" in changes:
                 department.code = changes["code"] or ""
+            if "credit_code" in changes:
+                department.credit_code = _credit_code(changes["credit_code"])
+            if "approvals_concentrated" in changes:
+                department.approvals_concentrated = bool(changes["approvals_concentrated"])
+                if department.approvals_concentrated and not before["approvals_concentrated"]:
+                    _check_approvals_concentrated(department)
             department.save()
             record("department.update", department, actor=actor, actor_name=actor_name, before=before,
                    after=snapshot(department), reason=reason, government=department.government)

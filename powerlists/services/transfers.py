@@ -22,6 +22,7 @@ from .. import policy
 from ..models import (
     Batch,
     Department,
+    DepartmentKind,
     Exercise,
     Government,
     Method,
@@ -35,6 +36,7 @@ from ..models import (
 )
 from ..models.choices import SHARED_ROLES
 from .audit import record, snapshot
+from .bounds import bounded, check_parties
 from .errors import Conflict, InvalidInput, TransferError
 from .items import apply_item_values
 
@@ -152,6 +154,44 @@ def _check_department(department: Department | None, government: Government) -> 
                             department=department.pk, government=government.code)
 
 
+def check_receiving_unit(method: str, department: Department | None, giver: Government,
+                         receiver: Government) -> None:
+    """The receiving unit fits the method of handing over:
+
+    - 派驻机构交办 (stationed agency): a stationed agency in the receiver, stationed by a department of the giver;
+    - 派员办理 (staff sent): the giver's own department, which sends staff — the power stays that
+      department's and does not become the receiver's own;
+    - 直接下放 / 授权委托: a department of the receiver (not an agency stationed there by someone else).
+    ``department`` may be None while a proposal is drafted (the receiver names it when it accepts)."""
+    if department is None:
+        return
+    if method == Method.STATIONED_AGENCY:
+        upper = department.upper_department
+        if (department.kind != DepartmentKind.STATIONED_AGENCY or department.government_id != receiver.pk
+                or upper is None or upper.government_id != giver.pk):
+            raise TransferError("method_needs_stationed_agency",
+                                f"派驻机构交办须由{giver.name}的部门派驻在{receiver.name}的派驻机构承接。",
+                                f"Handing over through a stationed agency needs an agency of a {giver.name} "
+                                f"department stationed in {receiver.name}.",
+                                department=department.pk, method=method)
+        return
+    if method == Method.STAFF_SENT:
+        if department.government_id != giver.pk:
+            raise TransferError("staff_sent_keeps_upper_department",
+                                f"派员办理时事项仍由{giver.name}的部门行使（派员到{receiver.name}办理），"
+                                f"承接单位应为派员的{giver.name}部门。",
+                                f"With staff sent, the power stays with the {giver.name} department that sends "
+                                f"staff to {receiver.name}: name that department.",
+                                department=department.pk, method=method)
+        return
+    _check_department(department, receiver)
+    if department.kind == DepartmentKind.STATIONED_AGENCY:
+        raise TransferError("stationed_agency_needs_method",
+                            "派驻机构承接的事项，下放方式应为“派驻机构交办”。",
+                            "A stationed agency receives a power by the stationed-agency method.",
+                            department=department.pk, method=method)
+
+
 def _shared_rows(item: PowerItem, sharer: Government, day: datetime.date) -> list[Exercise]:
     return list(
         Exercise.objects.filter(item=item, shared_by=sharer, role__in=SHARED_ROLES)
@@ -180,9 +220,13 @@ def _plan_devolve(t: Transfer, item: PowerItem) -> Plan:
         raise InvalidInput("receiver_required", "下放必须指明承接方。", "A devolution needs a receiver.")
     if t.method not in Method.values:
         raise InvalidInput("invalid_method", "下放方式无效。", "Unknown devolution method.", method=t.method)
+    if item.is_core:
+        raise TransferError("core_power", "该事项是核心事权（由上级统筹），不能下放；如确需下放，请先经审核取消其核心事权标记。",
+                            "This is a core power, kept at the upper level on purpose: it cannot be devolved "
+                            "unless its core mark is lifted first (an audited change).", item=item.pk)
     _check_territory(receiver, giver, strict=True, code="receiver_outside_territory")
     _check_lowest_tier(item, receiver)
-    _check_department(t.receiving_department, receiver)
+    check_receiving_unit(t.method, t.receiving_department, giver, receiver)
     # One query reads every row the rules below need: the giver's and the receiver's rows, and the
     # shares the giver set up, that are in force on the day or later.
     rows = list(
@@ -253,6 +297,7 @@ def _plan_end_share(t: Transfer, item: PowerItem) -> Plan:
 
 
 def _clean_parties(t: Transfer, parties: list[Party]) -> list[Party]:
+    check_parties(parties)  # before looking at any of them
     if len(parties) < 2:
         raise InvalidInput("share_needs_parties", "共有事权至少需要两方。", "A shared power needs at least two parties.")
     cleaned, seen = [], set()
@@ -455,6 +500,7 @@ def _write(t: Transfer, item: PowerItem, plan: Plan) -> tuple[list[Exercise], li
     return plan.close, plan.open
 
 
+@bounded
 def apply_transfer(
     transfer: Transfer,
     *,
@@ -544,6 +590,7 @@ def _new_transfer(kind, *, item, giver, effective_on, batch, actor, reason, orig
     )
 
 
+@bounded
 def devolve(
     *,
     item: PowerItem,
@@ -568,6 +615,7 @@ def devolve(
     return apply_transfer(t, actor=actor, actor_name=actor_name)
 
 
+@bounded
 def recall(
     *,
     item: PowerItem,
@@ -590,6 +638,7 @@ def recall(
     return apply_transfer(t, actor=actor, actor_name=actor_name)
 
 
+@bounded
 def share(
     *,
     item: PowerItem,
@@ -608,6 +657,7 @@ def share(
     return apply_transfer(t, parties=list(parties), actor=actor, actor_name=actor_name)
 
 
+@bounded
 def cancel(
     *,
     item: PowerItem,
@@ -623,6 +673,7 @@ def cancel(
     return apply_transfer(t, actor=actor, actor_name=actor_name)
 
 
+@bounded
 def adjust(
     *,
     item: PowerItem,

@@ -42,8 +42,16 @@ from ..models import (
     TransferState,
 )
 from .audit import make_event, record, snapshot
+from .bounds import bounded
 from .errors import Conflict, InvalidInput, TransferError
-from .transfers import Party, _check_item_open, _clean_parties, apply_transfer, check_transfer
+from .transfers import (
+    Party,
+    _check_item_open,
+    _clean_parties,
+    apply_transfer,
+    check_receiving_unit,
+    check_transfer,
+)
 
 OPEN_STATES = (TransferState.DRAFT, TransferState.SUBMITTED, TransferState.APPROVED, TransferState.ACCEPTED,
                TransferState.RETURNED)
@@ -135,6 +143,7 @@ def _steps(transfers: list[Transfer], fields: tuple[str, ...], action: str, acto
 # --- proposing --------------------------------------------------------------------------------------
 
 
+@bounded
 def propose(
     *,
     actor,
@@ -206,6 +215,7 @@ def propose(
     return transfer
 
 
+@bounded
 def edit(transfer: Transfer, *, actor, expected_version: int | None = None, comment: str = "", **changes) -> Transfer:
     """Change a draft or returned proposal. The editor becomes one of its makers."""
     unknown = set(changes) - EDITABLE_FIELDS
@@ -248,6 +258,7 @@ def edit(transfer: Transfer, *, actor, expected_version: int | None = None, comm
     return current
 
 
+@bounded
 def submit(transfer: Transfer, *, actor, comment: str = "", expected_version: int | None = None) -> Transfer:
     """Send a draft (or a returned proposal) for review. Its rules are checked now, and again on effect."""
     with transaction.atomic():
@@ -277,6 +288,7 @@ def _finish_if_ready(current: Transfer, actor, comment: str) -> None:
         apply_transfer(current, actor=actor, reason=comment)
 
 
+@bounded
 def approve(transfer: Transfer, *, actor, comment: str = "", expected_version: int | None = None) -> Transfer:
     """The giving side's reviewer agrees (放得下). For a recall, cancel or adjustment that is final."""
     with transaction.atomic():
@@ -295,6 +307,7 @@ def approve(transfer: Transfer, *, actor, comment: str = "", expected_version: i
     return current
 
 
+@bounded
 def accept(
     transfer: Transfer,
     *,
@@ -322,9 +335,7 @@ def accept(
             if department is None:
                 raise InvalidInput("receiving_unit_required", "承接方确认时必须指定承接单位。",
                                    "Accepting a devolution names the receiving unit.")
-            if department.government_id != current.receiver_id:
-                raise TransferError("department_not_of_receiver", f"承接单位必须是{current.receiver.name}的部门。",
-                                    f"The receiving unit must be a department of {current.receiver.name}.")
+            check_receiving_unit(current.method, department, current.giver, current.receiver)
             current.receiving_department = department
             current.receiver_decision = Decision.APPROVED
             current.receiver_decided_by, current.receiver_decided_at = actor, now
@@ -361,6 +372,7 @@ def _party_for(current: Transfer, actor, government: Government | None) -> Trans
     return pending[0]
 
 
+@bounded
 def reject(transfer: Transfer, *, actor, reason: str, expected_version: int | None = None) -> Transfer:
     """Either side's reviewer refuses the proposal, with a reason. It is closed."""
     reason = (reason or "").strip()
@@ -386,6 +398,7 @@ def reject(transfer: Transfer, *, actor, reason: str, expected_version: int | No
     return current
 
 
+@bounded
 def return_for_changes(transfer: Transfer, *, actor, comment: str, expected_version: int | None = None) -> Transfer:
     """The giving side's reviewer sends a submitted proposal back to its makers for changes."""
     comment = (comment or "").strip()
@@ -406,6 +419,7 @@ def return_for_changes(transfer: Transfer, *, actor, comment: str, expected_vers
     return current
 
 
+@bounded
 def withdraw(transfer: Transfer, *, actor, comment: str = "", expected_version: int | None = None) -> Transfer:
     """The author takes a proposal back before it takes effect."""
     with transaction.atomic():
@@ -437,6 +451,7 @@ def _check_in_batch_territory(transfer: Transfer, batch: Batch) -> None:
                             f"The giver must be inside the territory of {batch.issuer.name}, which issues the batch.")
 
 
+@bounded
 def add_to_batch(transfer: Transfer, batch: Batch, *, actor, comment: str = "") -> Transfer:
     """Put an open proposal into a draft batch; it takes the batch's effective date."""
     with transaction.atomic():
@@ -465,6 +480,7 @@ def _batch_transfers(batch: Batch, **filters) -> list[Transfer]:
     )
 
 
+@bounded
 def approve_batch(batch: Batch, *, actor, comment: str = "") -> Batch:
     """Approve every submitted proposal of a batch in one action (each under maker-checker)."""
     with transaction.atomic():
@@ -497,6 +513,7 @@ def approve_batch(batch: Batch, *, actor, comment: str = "") -> Batch:
     return batch
 
 
+@bounded
 def accept_in_batch(
     batch: Batch,
     *,
@@ -522,9 +539,7 @@ def accept_in_batch(
             if department is None:
                 raise InvalidInput("receiving_unit_required", "承接方确认时必须指定承接单位。",
                                    "Accepting a devolution names the receiving unit.", transfer=t.pk)
-            if department.government_id != government.pk:
-                raise TransferError("department_not_of_receiver", f"承接单位必须是{government.name}的部门。",
-                                    f"The receiving unit must be a department of {government.name}.")
+            check_receiving_unit(t.method, department, t.giver, government)
             t.receiving_department = department
             t.receiver_decision = Decision.APPROVED
             t.receiver_decided_by, t.receiver_decided_at = actor, now
@@ -535,6 +550,7 @@ def accept_in_batch(
     return transfers
 
 
+@bounded
 def reject_batch(batch: Batch, *, actor, reason: str) -> Batch:
     """Reject a whole batch: every open proposal in it is rejected with the reason."""
     reason = (reason or "").strip()
@@ -574,6 +590,7 @@ def _ready(t: Transfer) -> bool:
     return t.state == TransferState.APPROVED
 
 
+@bounded
 def effect_batch(batch: Batch, *, actor, comment: str = "") -> Batch:
     """The batch takes effect on its date: all its confirmed transfers, or none.
 
@@ -605,6 +622,7 @@ def effect_batch(batch: Batch, *, actor, comment: str = "") -> Batch:
     return batch
 
 
+@bounded
 def create_batch(*, actor, issuer: Government, title: str, effective_on: datetime.date, number: str = "",
                  issued_on: datetime.date | None = None, round_no: int | None = None, reason: str = "") -> Batch:
     """An editor of the issuing government opens a draft batch for a document."""

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from ...models import Batch, BatchState, Department, Government, Transfer
 from ...services import Conflict, staff_posts_moved, workflow
+from ...services.bounds import MAX_CODE, MAX_NAME, MAX_NUMBER, MAX_REASON
 from ..concurrency import expected_version, with_etag
 from ..filters import id_field
 from ..idempotency import idempotent
@@ -52,7 +53,9 @@ class BatchSerializer(serializers.ModelSerializer):
 STAFF_POSTS = inline_serializer("StaffPostsMoved", fields={
     "giver": serializers.CharField(), "giver_name": serializers.CharField(),
     "receiver": serializers.CharField(allow_null=True), "receiver_name": serializers.CharField(allow_null=True),
-    "posts": serializers.IntegerField(),
+    "posts": serializers.IntegerField(help_text="net posts moved down: posts_out - posts_back"),
+    "posts_out": serializers.IntegerField(help_text="posts moved down with devolutions and shares"),
+    "posts_back": serializers.IntegerField(help_text="posts returned up with recalls"),
 }, many=True)
 
 BATCH_TRANSFER = inline_serializer("BatchTransfer", fields={
@@ -76,7 +79,8 @@ class BatchDetailSerializer(BatchSerializer):
     def get_staff_posts_moved(self, obj) -> list:
         return [
             {"giver": r["giver__code"], "giver_name": r["giver__name"], "receiver": r["receiver__code"],
-             "receiver_name": r["receiver__name"], "posts": r["posts"]}
+             "receiver_name": r["receiver__name"], "posts": r["posts"], "posts_out": r["posts_out"],
+             "posts_back": r["posts_back"]}
             for r in staff_posts_moved(obj)
         ]
 
@@ -94,20 +98,22 @@ class BatchDetailSerializer(BatchSerializer):
 class BatchCreateSerializer(serializers.Serializer):
     issuer = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(),
                                           help_text="Code of the government issuing the document.")
-    title = serializers.CharField(max_length=200, help_text="文件标题")
-    number = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="文号")
+    title = serializers.CharField(max_length=MAX_NAME, help_text="文件标题")
+    number = serializers.CharField(max_length=MAX_NUMBER, required=False, allow_blank=True, help_text="文号")
     round_no = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True)
     issued_on = serializers.DateField(required=False, allow_null=True)
     effective_on = serializers.DateField()
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REASON)
 
 
 class BatchCommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="", help_text="Kept in the audit trail.")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_REASON,
+                                    help_text="Kept in the audit trail.")
 
 
 class BatchRejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the batch is refused (required); every open proposal in it is "
+    reason = serializers.CharField(max_length=MAX_REASON,
+                                   help_text="Why the batch is refused (required); every open proposal in it is "
                                              "rejected with it.")
 
 
@@ -117,13 +123,13 @@ class BatchAcceptSerializer(serializers.Serializer):
     receiving_department = id_field(
         Department.objects.all(), required=False, allow_null=True,
         help_text="Receiving unit for the devolutions that name none.")
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_REASON)
 
 
 class BatchAddSerializer(serializers.Serializer):
     transfer = id_field(Transfer.objects.none(),
                                                   help_text="Id of an open proposal to put into the batch.")
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_REASON)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -134,7 +140,8 @@ class BatchAddSerializer(serializers.Serializer):
 
 class BatchFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=BatchState.choices)
-    issuer = django_filters.CharFilter(field_name="issuer__code", help_text="Code of the issuing government.")
+    issuer = django_filters.CharFilter(field_name="issuer__code", max_length=MAX_CODE,
+                                       help_text="Code of the issuing government.")
 
     class Meta:
         model = Batch
