@@ -188,6 +188,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "powerlists.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "powerlists.api.errors.exception_handler",
+    # JSON bounded in size and nesting depth before it is decoded (powerlists/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "powerlists.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "powerlists.api.throttles.AnonThrottle",

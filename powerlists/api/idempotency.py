@@ -1,4 +1,10 @@
-"""``Idempotency-Key`` on POST: the same key replayed returns the first answer and does nothing twice."""
+"""``Idempotency-Key`` on POST: the same key replayed returns the first answer and does nothing twice.
+
+Nobody's body is read before we know who is asking: an anonymous write with a key is refused (401) like
+every anonymous write, without its body being parsed or hashed. A signed-in caller's body is hashed only
+to compare it with an earlier request under the same key, or after the handler (which has asked the
+policy) has answered, to store it with that answer.
+"""
 from __future__ import annotations
 
 import functools
@@ -9,9 +15,11 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from .. import policy
 from ..models import IdempotencyRecord
 from ..services.errors import Conflict, InvalidInput
 from .errors import IdempotencyConflict
@@ -39,14 +47,16 @@ def idempotent(handler):
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return handler(self, request, *args, **kwargs)
+        if not policy.is_active_user(request.user):  # before the key or the body is looked at
+            raise exceptions.NotAuthenticated()
         if not KEY_PATTERN.match(key):
             raise InvalidInput("invalid_idempotency_key", "Idempotency-Key 须为1至100个可见ASCII字符。",
                                "An Idempotency-Key is 1 to 100 visible ASCII characters.")
-        owner, fingerprint = _owner(request), _fingerprint(request)
+        owner = _owner(request)
         since = timezone.now() - KEEP_FOR
         previous = IdempotencyRecord.objects.filter(owner=owner, key=key, created_at__gte=since).first()
         if previous is not None:
-            if previous.fingerprint != fingerprint:
+            if previous.fingerprint != _fingerprint(request):
                 raise IdempotencyConflict()
             return _replay(previous)
         IdempotencyRecord.objects.filter(owner=owner, key=key, created_at__lt=since).delete()
@@ -55,7 +65,7 @@ def idempotent(handler):
                 response = handler(self, request, *args, **kwargs)
                 if response.status_code < 500:
                     IdempotencyRecord.objects.create(
-                        owner=owner, key=key, fingerprint=fingerprint, status_code=response.status_code,
+                        owner=owner, key=key, fingerprint=_fingerprint(request), status_code=response.status_code,
                         body=json.loads(JSONRenderer().render(response.data) or b"null"),
                         etag=response.get("ETag", ""), location=response.get("Location", ""),
                     )

@@ -6,6 +6,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Category, Government, Method, Origin, PowerItem, Tier, TransferKind
+from ..services.bounds import MAX_CODE, MAX_LEGAL_TEXT, MAX_NAME, MAX_NUMBER, MAX_REASON
 from ..spreadsheets import MAX_UPLOAD_BYTES
 
 
@@ -31,7 +32,8 @@ class ProposeForm(forms.Form):
     staff_posts = forms.IntegerField(label=_("划转编制数"), min_value=0, initial=0, required=False)
     batch = forms.IntegerField(label=_("批次编号"), required=False, min_value=1,
                                help_text=_("可选：加入一个草稿批次（生效日期须与批次一致）。"))
-    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                             max_length=MAX_REASON)
 
     def clean_giver(self):
         return _government_by_code(self.cleaned_data["giver"], _("放出方"))
@@ -59,11 +61,12 @@ class ProposeForm(forms.Form):
 
 class CommentForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    comment = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                              max_length=MAX_REASON)
 
 
 class ReasonForm(CommentForm):
-    comment = forms.CharField(label=_("理由（必填）"), widget=forms.Textarea(attrs={"rows": 2}),
+    comment = forms.CharField(label=_("理由（必填）"), widget=forms.Textarea(attrs={"rows": 2}), max_length=MAX_REASON,
                               error_messages={"required": _("请说明理由。")})
 
 
@@ -81,14 +84,15 @@ class TransferEditForm(forms.Form):
     method = forms.ChoiceField(label=_("下放方式"), choices=[("", "—"), *Method.choices], required=False)
     effective_on = forms.DateField(label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}))
     staff_posts = forms.IntegerField(label=_("划转编制数"), min_value=0)
-    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    comment = forms.CharField(label=_("修改说明"), required=False)
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                             max_length=MAX_REASON)
+    comment = forms.CharField(label=_("修改说明"), required=False, max_length=MAX_REASON)
 
 
 class BatchForm(forms.Form):
     issuer = forms.CharField(label=_("发文政府（代码）"), max_length=20)
-    title = forms.CharField(label=_("文件标题"), max_length=200)
-    number = forms.CharField(label=_("文号"), max_length=100, required=False)
+    title = forms.CharField(label=_("文件标题"), max_length=MAX_NAME)
+    number = forms.CharField(label=_("文号"), max_length=MAX_NUMBER, required=False)
     round_no = forms.IntegerField(label=_("轮次"), min_value=1, required=False)
     issued_on = forms.DateField(label=_("印发日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     effective_on = forms.DateField(label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -98,28 +102,29 @@ class BatchForm(forms.Form):
 
 
 class BatchRejectForm(forms.Form):
-    reason = forms.CharField(label=_("驳回理由（必填）"), widget=forms.Textarea(attrs={"rows": 2}),
+    reason = forms.CharField(label=_("驳回理由（必填）"), widget=forms.Textarea(attrs={"rows": 2}), max_length=MAX_REASON,
                              error_messages={"required": _("请说明理由。")})
 
 
 class ItemForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    code = forms.CharField(label=_("事项编码"), max_length=50)
-    name = forms.CharField(label=_("事项名称"), max_length=200)
+    code = forms.CharField(label=_("事项编码"), max_length=MAX_CODE)
+    name = forms.CharField(label=_("事项名称"), max_length=MAX_NAME)
     category = forms.ChoiceField(label=_("权力类别"), choices=Category.choices)
     field = forms.CharField(label=_("领域"), max_length=50, required=False)
     department = forms.ModelChoiceField(label=_("实施部门"), queryset=None, required=False)
     division = forms.ModelChoiceField(label=_("承办处室"), queryset=None, required=False)
-    legal_basis = forms.CharField(label=_("设定依据"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    legal_basis = forms.CharField(label=_("设定依据"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                                  max_length=MAX_LEGAL_TEXT)
     statutory_days = forms.IntegerField(label=_("法定时限（工作日）"), min_value=0, max_value=3650, required=False)
     promised_days = forms.IntegerField(label=_("承诺时限（工作日）"), min_value=0, max_value=3650, required=False)
     lowest_tier = forms.TypedChoiceField(label=_("法定最低实施层级"), choices=Tier.choices, coerce=int)
-    responsibilities = forms.CharField(label=_("责任事项（每行一项）"), required=False,
+    responsibilities = forms.CharField(label=_("责任事项（每行一项）"), required=False, max_length=MAX_LEGAL_TEXT,
                                        widget=forms.Textarea(attrs={"rows": 3}))
-    accountability = forms.CharField(label=_("追责情形（每行一项）"), required=False,
+    accountability = forms.CharField(label=_("追责情形（每行一项）"), required=False, max_length=MAX_LEGAL_TEXT,
                                      widget=forms.Textarea(attrs={"rows": 3}))
     is_core = forms.BooleanField(label=_("核心事权（上级统筹）"), required=False)
-    reason = forms.CharField(label=_("修改理由"), required=False)
+    reason = forms.CharField(label=_("修改理由"), required=False, max_length=MAX_REASON)
 
     def __init__(self, *args, government=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from ... import policy
 from ...models import AuditEvent, BatchState, TransferState
+from ..bounds import CodeFilter
 from ..concurrency import with_etag
 from ..filters import BoundedIsoDateTimeFilter, IdFilter, StableOrderingFilter
 
@@ -86,11 +87,11 @@ def audit_row(row: dict, with_actor: bool) -> dict:
 
 class AuditEventFilter(django_filters.FilterSet):
     item = IdFilter(field_name="item_id", help_text="Id of the power item.")
-    government = django_filters.CharFilter(field_name="government__code", help_text="Code of the government.")
+    government = CodeFilter(field_name="government__code", help_text="Code of the government.")
     transfer = IdFilter(field_name="transfer_id")
     batch = IdFilter(field_name="batch_id")
-    action = django_filters.CharFilter(help_text="Exact action, e.g. transfer.devolve.")
-    object_type = django_filters.CharFilter(help_text="e.g. poweritem, transfer, batch, government.")
+    action = CodeFilter(help_text="Exact action, e.g. transfer.devolve.")
+    object_type = CodeFilter(help_text="e.g. poweritem, transfer, batch, government.")
     since = BoundedIsoDateTimeFilter(field_name="at", lookup_expr="gte",
                                              help_text="Events at or after this time (ISO 8601).")
     until = BoundedIsoDateTimeFilter(field_name="at", lookup_expr="lt",

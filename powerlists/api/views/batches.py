@@ -18,7 +18,8 @@ from rest_framework.response import Response
 
 from ...models import Batch, BatchState, Department, Government, Transfer
 from ...services import Conflict, staff_posts_moved, workflow
-from ...services.bounds import MAX_CODE, MAX_NAME, MAX_NUMBER, MAX_REASON
+from ...services.bounds import MAX_NAME, MAX_NUMBER, MAX_REASON
+from ..bounds import CodeFilter, CodeRelatedField
 from ..concurrency import expected_version, with_etag
 from ..filters import id_field
 from ..idempotency import idempotent
@@ -96,8 +97,8 @@ class BatchDetailSerializer(BatchSerializer):
 
 
 class BatchCreateSerializer(serializers.Serializer):
-    issuer = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(),
-                                          help_text="Code of the government issuing the document.")
+    issuer = CodeRelatedField(slug_field="code", queryset=Government.objects.all(),
+                              help_text="Code of the government issuing the document.")
     title = serializers.CharField(max_length=MAX_NAME, help_text="文件标题")
     number = serializers.CharField(max_length=MAX_NUMBER, required=False, allow_blank=True, help_text="文号")
     round_no = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True)
@@ -118,8 +119,8 @@ class BatchRejectSerializer(serializers.Serializer):
 
 
 class BatchAcceptSerializer(serializers.Serializer):
-    government = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(),
-                                              help_text="Code of the receiving government accepting.")
+    government = CodeRelatedField(slug_field="code", queryset=Government.objects.all(),
+                                  help_text="Code of the receiving government accepting.")
     receiving_department = id_field(
         Department.objects.all(), required=False, allow_null=True,
         help_text="Receiving unit for the devolutions that name none.")
@@ -140,8 +141,7 @@ class BatchAddSerializer(serializers.Serializer):
 
 class BatchFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=BatchState.choices)
-    issuer = django_filters.CharFilter(field_name="issuer__code", max_length=MAX_CODE,
-                                       help_text="Code of the issuing government.")
+    issuer = CodeFilter(field_name="issuer__code", help_text="Code of the issuing government.")
 
     class Meta:
         model = Batch

@@ -10,13 +10,14 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import filters, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from ...models import Category, Department, DepartmentKind, Division, Role
 from ...queries.departments import responsibilities_table
+from ..bounds import BoundedSearchFilter, CodeFilter
 from ..concurrency import with_etag
 from ..filters import IdFilter, StableOrderingFilter
 from ..params import as_of
@@ -52,7 +53,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
 
 
 class DepartmentFilter(django_filters.FilterSet):
-    government = django_filters.CharFilter(field_name="government__code", help_text="Code of the government.")
+    government = CodeFilter(field_name="government__code", help_text="Code of the government.")
     kind = django_filters.ChoiceFilter(choices=DepartmentKind.choices)
     upper_department = IdFilter(field_name="upper_department_id",
                                 help_text="Id of an upper department: its stationed agencies.")
@@ -103,7 +104,7 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = DepartmentSerializer
     filterset_class = DepartmentFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter,
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, BoundedSearchFilter,
                        StableOrderingFilter]
     search_fields = ["name"]
     ordering_fields = ["id", "name", "code", "kind", "government__path"]

@@ -43,8 +43,10 @@ from ...models import (
 )
 from ...queries.evaluation import CATEGORIES, category_expression, round_report
 from ...services import Conflict
+from ...services.bounds import MAX_NAME, MAX_NUMBER, MAX_REASON
 from ...services.errors import InvalidInput
 from ...services.evaluation import create_round, decide, generate_follow_up, run_round
+from ..bounds import BoundedDictField, CodeFilter, CodeRelatedField
 from ..concurrency import expected_version, with_etag
 from ..filters import IdFilter, StableOrderingFilter
 from ..idempotency import idempotent
@@ -61,6 +63,7 @@ from .transfers import (
 )
 
 CATEGORY_LABELS = dict(EvaluationCategory.choices)
+MAX_RULES = 32  # names in a round's rules (every one the service does not know is refused anyway)
 
 
 def _label(choices: dict, value) -> str:
@@ -91,8 +94,11 @@ class RoundRulesSerializer(serializers.Serializer):
 
 
 @extend_schema_field(RoundRulesSerializer)
-class RulesField(serializers.DictField):
+class RulesField(BoundedDictField):
     """The rules as sent: names and values are checked by the service (an unknown name is a 400)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=MAX_RULES, **kwargs)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
@@ -195,11 +201,11 @@ class EvaluationRoundDetailSerializer(EvaluationRoundSerializer):
 
 
 class RoundCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, help_text="e.g. 经济发达镇扩权两年评估")
-    scope_government = serializers.SlugRelatedField(
+    name = serializers.CharField(max_length=MAX_NAME, help_text="e.g. 经济发达镇扩权两年评估")
+    scope_government = CodeRelatedField(
         slug_field="code", queryset=Government.objects.all(), required=False, allow_null=True,
         help_text="Code of the government whose territory is evaluated (its editors open the round).")
-    scope_tag = serializers.SlugRelatedField(
+    scope_tag = CodeRelatedField(
         slug_field="slug", queryset=Tag.objects.all(), required=False, allow_null=True,
         help_text="A tag such as `pilot`: only the governments carrying it (with a scope government, inside "
                   "its territory; a tag alone is for a superuser).")
@@ -209,8 +215,9 @@ class RoundCreateSerializer(serializers.Serializer):
 
 
 class FollowUpSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, help_text="Title of the follow-up batch (文件标题).")
-    number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="", help_text="文号")
+    title = serializers.CharField(max_length=MAX_NAME, help_text="Title of the follow-up batch (文件标题).")
+    number = serializers.CharField(max_length=MAX_NUMBER, required=False, allow_blank=True, default="",
+                                   help_text="文号")
     effective_on = serializers.DateField(help_text="The date the follow-up changes take effect.")
 
 
@@ -269,9 +276,9 @@ REPORT = inline_serializer("EvaluationReport", fields={
 
 class RoundFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=RoundState.choices)
-    scope_government = django_filters.CharFilter(field_name="scope_government__code",
-                                                 help_text="Code of the round's scope government.")
-    scope_tag = django_filters.CharFilter(field_name="scope_tag", help_text="The round's tag, e.g. `pilot`.")
+    scope_government = CodeFilter(field_name="scope_government__code",
+                                  help_text="Code of the round's scope government.")
+    scope_tag = CodeFilter(field_name="scope_tag", help_text="The round's tag, e.g. `pilot`.")
 
     class Meta:
         model = EvaluationRound
@@ -487,11 +494,10 @@ class ResultFilter(django_filters.FilterSet):
     decision = django_filters.ChoiceFilter(choices=EvaluationCategory.choices)
     decided = django_filters.ChoiceFilter(method="filter_decided", choices=TRUE_FALSE,
                                           help_text="true: decided; false: undecided.")
-    government = django_filters.CharFilter(field_name="government__code",
-                                           help_text="Code of the receiving government.")
+    government = CodeFilter(field_name="government__code", help_text="Code of the receiving government.")
     item = IdFilter(field_name="item_id", help_text="Id of the power item.")
-    field = django_filters.CharFilter(field_name="item__field", help_text="The item's field (领域).")
-    rule = django_filters.CharFilter(help_text="The rule that produced the suggestion, e.g. `poor.no_cases`.")
+    field = CodeFilter(field_name="item__field", help_text="The item's field (领域).")
+    rule = CodeFilter(help_text="The rule that produced the suggestion, e.g. `poor.no_cases`.")
     followed_up = django_filters.ChoiceFilter(method="filter_followed_up", choices=TRUE_FALSE,
                                               help_text="true: a follow-up transfer or note exists.")
 
@@ -511,7 +517,7 @@ class ResultFilter(django_filters.FilterSet):
 class DecideSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=EvaluationCategory.choices,
                                        help_text="The suggestion to confirm it, another category to override it.")
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000,
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_REASON,
                                    help_text="Why (required to override the suggestion); kept in the audit trail.")
 
 

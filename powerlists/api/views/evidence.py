@@ -20,8 +20,10 @@ from rest_framework.response import Response
 
 from ... import policy
 from ...models import Capacity, Evidence, Government, PowerItem
+from ...services.bounds import MAX_NOTE
 from ...services.errors import InvalidInput
 from ...services.evaluation import bulk_record_evidence, record_evidence
+from ..bounds import CodeFilter, CodeRelatedField
 from ..concurrency import with_etag
 from ..filters import MAX_ID, IdFilter, StableOrderingFilter, id_field
 from ..idempotency import idempotent
@@ -99,13 +101,13 @@ class EvidenceFiguresSerializer(serializers.Serializer):
     staffed = serializers.BooleanField(required=False, help_text="Staff assigned (default true).")
     capacity = serializers.ChoiceField(choices=Capacity.choices, required=False,
                                        help_text="The capacity assessment (default `unknown`).")
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTE)
 
 
 class EvidenceCreateSerializer(EvidenceFiguresSerializer):
     item = id_field(PowerItem.objects.all(), help_text="Id of the power item.")
-    government = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.select_related("parent"),
-                                              help_text="Code of the receiving government.")
+    government = CodeRelatedField(slug_field="code", queryset=Government.objects.select_related("parent"),
+                                  help_text="Code of the receiving government.")
 
 
 class EvidenceBulkRowSerializer(EvidenceFiguresSerializer):
@@ -125,8 +127,7 @@ BULK_RESULT = inline_serializer("EvidenceBulkResult", fields={
 
 class EvidenceFilter(django_filters.FilterSet):
     item = IdFilter(field_name="item_id", help_text="Id of the power item.")
-    government = django_filters.CharFilter(field_name="government__code",
-                                           help_text="Code of the receiving government.")
+    government = CodeFilter(field_name="government__code", help_text="Code of the receiving government.")
     capacity = django_filters.ChoiceFilter(choices=Capacity.choices)
     period_start = django_filters.DateFromToRangeFilter(
         help_text="Start of the period: period_start_after, period_start_before (inclusive).")

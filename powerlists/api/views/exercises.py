@@ -4,10 +4,11 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import filters, mixins, serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from ...models import Exercise, Method, Role, in_force_q
+from ..bounds import BoundedSearchFilter, CodeFilter
 from ..concurrency import with_etag
 from ..filters import IdFilter, StableOrderingFilter
 
@@ -66,7 +67,7 @@ def exercise_row(row: dict) -> dict:
 
 
 class ExerciseFilter(django_filters.FilterSet):
-    government = django_filters.CharFilter(field_name="government__code", help_text="Code of the government.")
+    government = CodeFilter(field_name="government__code", help_text="Code of the government.")
     item = IdFilter(field_name="item_id", help_text="Id of the power item.")
     role = django_filters.ChoiceFilter(choices=Role.choices)
     department = IdFilter(field_name="department_id")
@@ -104,7 +105,7 @@ class ExerciseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = ExerciseRowSerializer
     filterset_class = ExerciseFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter,
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, BoundedSearchFilter,
                        StableOrderingFilter]
     search_fields = ["item__name", "item__code"]
     ordering_fields = ["id", "valid_from", "valid_to", "item__code", "government__path", "role"]

@@ -41,7 +41,9 @@ from ...models import (
 )
 from ...models.choices import SHARED_ROLE_CHOICES
 from ...services import Party, workflow
+from ...services.bounds import MAX_CHANGES_FIELDS, MAX_PARTIES, MAX_REASON
 from ...services.errors import InvalidInput
+from ..bounds import BoundedDictField, BoundedListSerializer, CodeFilter, CodeRelatedField
 from ..concurrency import expected_version, with_etag
 from ..filters import IdFilter, id_field
 from ..idempotency import idempotent
@@ -179,13 +181,16 @@ class TransferSerializer(serializers.ModelSerializer):
 
 
 class TransferPartyInputSerializer(serializers.Serializer):
-    government = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(),
-                                              help_text="Code of the party's government.")
+    government = CodeRelatedField(slug_field="code", queryset=Government.objects.all(),
+                                  help_text="Code of the party's government.")
     role = serializers.ChoiceField(choices=PARTY_ROLES)
     fiscal_share = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100,
                                             help_text="财权分配占比 in percent; the parties' shares add up to 100.")
     department = id_field(Department.objects.all(), required=False,
                                                     allow_null=True)
+
+    class Meta:
+        list_serializer_class = BoundedListSerializer
 
 
 def _parties(data) -> list[Party]:
@@ -197,11 +202,11 @@ class TransferCreateSerializer(serializers.Serializer):
 
     kind = serializers.ChoiceField(choices=TransferKind.choices)
     item = id_field(PowerItem.objects.all(), help_text="Id of the power item.")
-    giver = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(),
-                                         help_text="Code of the giving (upper) government.")
-    receiver = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(), required=False,
-                                            allow_null=True, help_text="Code of the receiving government "
-                                                                       "(devolve, recall).")
+    giver = CodeRelatedField(slug_field="code", queryset=Government.objects.all(),
+                             help_text="Code of the giving (upper) government.")
+    receiver = CodeRelatedField(slug_field="code", queryset=Government.objects.all(), required=False,
+                                allow_null=True, help_text="Code of the receiving government "
+                                                           "(devolve, recall).")
     effective_on = serializers.DateField()
     origin = serializers.ChoiceField(choices=Origin.choices, required=False,
                                      help_text="`offered` (端菜, by the giver's editors, default) or `requested` "
@@ -210,9 +215,11 @@ class TransferCreateSerializer(serializers.Serializer):
     receiving_department = id_field(Department.objects.all(), required=False,
                                                               allow_null=True)
     staff_posts = serializers.IntegerField(min_value=0, max_value=100000, required=False)
-    reason = serializers.CharField(required=False, allow_blank=True)
-    changes = serializers.DictField(required=False, help_text="For an adjustment: the item's fields after it.")
-    parties = TransferPartyInputSerializer(many=True, required=False, help_text="For a shared arrangement: every party.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REASON)
+    changes = BoundedDictField(max_length=MAX_CHANGES_FIELDS, required=False,
+                               help_text="For an adjustment: the item's fields after it.")
+    parties = TransferPartyInputSerializer(many=True, required=False, max_length=MAX_PARTIES,
+                                           help_text="For a shared arrangement: every party.")
     batch = id_field(Batch.objects.none(), required=False, allow_null=True,
                                                help_text="Id of a draft batch to propose into.")
 
@@ -230,26 +237,27 @@ class TransferEditSerializer(serializers.Serializer):
     receiving_department = id_field(Department.objects.all(), required=False,
                                                               allow_null=True)
     staff_posts = serializers.IntegerField(min_value=0, max_value=100000, required=False)
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REASON)
     effective_on = serializers.DateField(required=False)
-    changes = serializers.DictField(required=False)
-    parties = TransferPartyInputSerializer(many=True, required=False)
-    comment = serializers.CharField(required=False, allow_blank=True, help_text="Why; kept in the audit trail.")
+    changes = BoundedDictField(max_length=MAX_CHANGES_FIELDS, required=False)
+    parties = TransferPartyInputSerializer(many=True, required=False, max_length=MAX_PARTIES)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_REASON,
+                                    help_text="Why; kept in the audit trail.")
 
 
 class TransferCommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="",
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_REASON,
                                     help_text="Kept in the audit trail.")
 
 
 class TransferRejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the proposal is refused (required).")
-    comment = serializers.CharField(required=False, allow_blank=True, default="",
+    reason = serializers.CharField(max_length=MAX_REASON, help_text="Why the proposal is refused (required).")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_REASON,
                                     help_text="Ignored when a reason is given; the reason is the comment.")
 
 
 class TransferReturnSerializer(serializers.Serializer):
-    comment = serializers.CharField(help_text="What to change (required).")
+    comment = serializers.CharField(max_length=MAX_REASON, help_text="What to change (required).")
 
 
 class TransferAcceptSerializer(serializers.Serializer):
@@ -257,10 +265,10 @@ class TransferAcceptSerializer(serializers.Serializer):
         Department.objects.all(), required=False, allow_null=True,
         help_text="Id of the receiving unit (承接单位), a department of the receiver; required for a devolution "
                   "unless the proposal names one.")
-    government = serializers.SlugRelatedField(
+    government = CodeRelatedField(
         slug_field="code", queryset=Government.objects.all(), required=False, allow_null=True,
         help_text="For a shared arrangement: the party accepted for, when the reviewer may act for several.")
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_REASON)
 
 
 def validated(serializer_class, request, **kwargs) -> dict:
@@ -284,8 +292,8 @@ class TransferFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=TransferState.choices)
     kind = django_filters.ChoiceFilter(choices=TransferKind.choices)
     origin = django_filters.ChoiceFilter(choices=Origin.choices)
-    giver = django_filters.CharFilter(field_name="giver__code", help_text="Code of the giving government.")
-    receiver = django_filters.CharFilter(field_name="receiver__code", help_text="Code of the receiving government.")
+    giver = CodeFilter(field_name="giver__code", help_text="Code of the giving government.")
+    receiver = CodeFilter(field_name="receiver__code", help_text="Code of the receiving government.")
     item = IdFilter(field_name="item_id", help_text="Id of the power item.")
     batch = IdFilter(field_name="batch_id", help_text="Id of the batch.")
 
