@@ -65,6 +65,7 @@ def test_forty_thousand_parties_are_refused_in_under_a_second_and_nothing_is_wri
     party = {"government": "230102001", "role": "support", "fiscal_share": "0"}
     body = {"kind": "share", "item": district_item.pk, "giver": "230102", "effective_on": "2017-03-01",
             "parties": [{"government": "230102", "role": "lead", "fiscal_share": "100"}] + [party] * 39_999}
+    editor.post("/api/v1/transfers/", {}, format="json")  # the process's first request sets things up: not timed
     before = written()
     started = time.perf_counter()
     response = editor.post("/api/v1/transfers/", body, format="json", HTTP_IDEMPOTENCY_KEY="forty-thousand")
@@ -180,6 +181,9 @@ def test_the_depth_scan_counts_brackets_outside_strings_only():
     assert parsers.nesting_depth(deep_array(33).encode()) is None
     assert parsers.nesting_depth(b"[" * DEEP) == -1  # never closed: not JSON
     assert parsers.nesting_depth(b'"plain"') == 0
+    assert parsers.nesting_depth(b'["\\\\", ["x"]]') == 2  # an escaped backslash ends before the quote
+    assert parsers.nesting_depth(b'["a\\"]"]') == 1  # an escaped quote does not end the string
+    assert parsers.nesting_depth(b'{"a": "' + b"[" * DEEP + b'"}') == 1
 
 
 @pytest.mark.parametrize("key", [None, "deep-1"], ids=["without-key", "with-key"])
@@ -202,6 +206,14 @@ def test_json_nested_a_thousand_deep_in_an_edit_is_a_400(tree, people, item):
         f"/api/v1/transfers/{t.pk}/", '{"reason": "x", "changes": {"a": ' + deep_array() + "}}",
         content_type="application/json", HTTP_IF_MATCH=f'"transfer-{t.pk}-v{t.version}"')
     assert response.status_code == 400 and response.json()["code"] == "json_too_deep"
+
+
+def test_unclosed_or_malformed_json_is_a_400_not_a_500(tree, people):
+    editor = client_for(people.city_editor)
+    for body in ("[" * DEEP, '{"reason": "' + "[" * DEEP, "{" * DEEP + '"a": 1', '{"a": NaN}', "\ufeff{}"):
+        response = editor.post("/api/v1/transfers/", body.encode(), content_type="application/json")
+        assert response.status_code == 400, (body[:20], response.status_code)
+        assert response.json()["code"] in ("parse_error", "json_too_deep")
 
 
 def test_english_message_for_json_too_deep(tree, people):

@@ -26,11 +26,12 @@ def max_bytes() -> int:
     return getattr(settings, "API_MAX_JSON_BYTES", None) or settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 5 * 1024 * 1024
 
 
-# A JSON string: a quote, then anything but a quote or a backslash, or a backslash and any one byte.
-STRING = re.compile(rb'"[^"\\]*(?:\\[\s\S][^"\\]*)*"')
-# Every byte that is not a bracket is dropped; both kinds of opening (and closing) bracket count alike.
+# An escape inside a string: a backslash and the byte after it (outside a string a backslash is not JSON).
+ESCAPE = re.compile(rb"\\[\s\S]")
+# Only quotes and brackets are kept; both kinds of opening (and closing) bracket count alike.
+KEEP = b'"[]{}'
+NOT_KEPT = bytes(b for b in range(256) if b not in KEEP)
 BRACKETS = bytes.maketrans(b"{}", b"[]")
-NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def _english() -> bool:
@@ -54,10 +55,14 @@ def nesting_depth(raw: bytes, limit: int = MAX_DEPTH) -> int | None:
     """How deep ``raw`` nests its arrays and objects, if at most ``limit`` and the brackets balance;
     ``None`` when deeper than ``limit``; ``-1`` when the brackets do not balance (not JSON).
 
-    Linear and in C: the strings are removed by one regular expression, the brackets kept by one
-    ``bytes.translate``, then each round removes every innermost ``[]`` pair (one ``bytes.replace``):
-    a balanced text empties in exactly as many rounds as it nests deep."""
-    brackets = STRING.sub(b"", raw).translate(BRACKETS, NOT_BRACKETS)
+    Linear and in C: escapes are removed (there are rarely any), every byte but quotes and brackets is
+    dropped (``bytes.translate``), what lies between quotes — the strings — is dropped (``split``), then
+    each round removes every innermost ``[]`` pair (one ``bytes.replace``): a balanced text empties in
+    exactly as many rounds as it nests deep. An unterminated string hides what follows it, which
+    ``json.loads`` then refuses without descending into it."""
+    if b"\\" in raw:
+        raw = ESCAPE.sub(b"", raw)
+    brackets = b"".join(raw.translate(None, NOT_KEPT).split(b'"')[::2]).translate(BRACKETS)
     depth = 0
     while brackets:
         if depth == limit:
