@@ -162,15 +162,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache: Redis when REDIS_URL is set (production, CI), else this process's memory (a newcomer needs
 # nothing). Rate limits live in the cache.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Every key starts with CACHE_KEY_PREFIX, and cache.clear() deletes only those (powerlists/ops/cache.py): a
+# test run (tests/conftest.py: the test database's name) or a benchmark sets its own and shares the database.
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "powerlists")
 CACHES = {
     "default": (
-        {"BACKEND": "powerlists.ops.cache.ResilientRedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "powerlists",
+        {"BACKEND": "powerlists.ops.cache.ResilientRedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": CACHE_KEY_PREFIX,
          # A Redis that hangs must not hang requests: each call gives up quickly and the caller goes on
          # without the cache (lists computed, rate limits and lockouts not counted; see SECURITY.md).
          "OPTIONS": {"socket_connect_timeout": float(os.environ.get("REDIS_TIMEOUT", "0.5")),
                      "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", "0.5"))}}
         if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "powerlists"}
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "powerlists",
+              "KEY_PREFIX": CACHE_KEY_PREFIX}
     )
 }
 

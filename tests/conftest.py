@@ -47,14 +47,113 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+# --- what the run owns outside its test database ---------------------------------------------------------
+# Everything a test run makes beside its test database is named after it, so that runs on a shared server
+# (CI, another engineer's run, a deployment) never touch each other: cache keys under
+# "<test database>:<random tag>:" (never a FLUSHDB: clear() deletes only the keys under its prefix,
+# powerlists/ops/cache.py), scratch databases "<test database>_soak", "<test database>_bench_…".
+
+
+def _test_database_name() -> str:
+    """The test database's name: on PostgreSQL test_<NAME> (or TEST NAME); SQLite's test database lives in
+    memory and is named here after the file it stands in for (test_db)."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test_name = database.get("TEST", {}).get("NAME")
+    if database["ENGINE"].endswith("sqlite3"):
+        name = Path(test_name).stem if test_name else f"test_{Path(str(database['NAME'])).stem}"
+    else:
+        name = test_name or f"test_{database['NAME']}"
+    return re.sub(r"[^a-z0-9_]", "_", name.lower())
+
+
+class RunNames:
+    """The test run's names: its test database, its cache key prefix, its scratch databases, its Redis."""
+
+    def __init__(self):
+        import uuid
+
+        self.database = _test_database_name()
+        # A tag per run: two runs of the same suite (two SQLite runs on one machine) share a test name.
+        self.cache_prefix = f"{self.database}:{uuid.uuid4().hex[:8]}"
+        self.generation = 0
+
+    @property
+    def redis_url(self) -> str:
+        """The Redis the run was given (REDIS_URL), or "" (each process's memory): never one it was not."""
+        from django.conf import settings
+
+        return settings.REDIS_URL
+
+    def scratch(self, purpose: str) -> str:
+        """A scratch database of the run's own, e.g. test_powerlists_ci_soak."""
+        return f"{self.database}_{purpose}"
+
+    def key(self, key, key_prefix, version) -> str:
+        """The cache's KEY_FUNCTION in tests: each test's keys under a generation of its own."""
+        return f"{key_prefix}:{self.generation}:{version}:{key}"
+
+    def own_the_cache(self) -> None:
+        """Point the cache (and every process a test starts, through CACHE_KEY_PREFIX) at the run's prefix."""
+        import os
+
+        from asgiref.local import Local
+        from django.conf import settings
+        from django.core.cache import caches, close_caches
+
+        os.environ["CACHE_KEY_PREFIX"] = settings.CACHE_KEY_PREFIX = self.cache_prefix
+        settings.CACHES["default"].update(KEY_PREFIX=self.cache_prefix, KEY_FUNCTION=self.key)
+        close_caches()  # as Django does when CACHES changes (django.test.signals.clear_cache_handlers)
+        caches._settings = caches.settings = caches.configure_settings(None)
+        caches._connections = Local()
+
+    def start_test(self) -> None:
+        """A test starts with an empty cache: under Redis a new generation of keys (nothing in the shared
+        database is deleted, nothing needs to be); the process's own memory is emptied."""
+        from django.core.cache import caches
+        from django.core.cache.backends.locmem import LocMemCache
+
+        self.generation += 1
+        if isinstance(caches["default"], LocMemCache):
+            caches["default"].clear()
+
+    def forget_keys(self) -> None:
+        """Delete every key of the run (under its prefix, every generation) and nobody else's."""
+        import warnings
+
+        from django.core.cache import cache
+
+        try:
+            cache.clear()
+        except Exception as exc:  # noqa: BLE001 - Redis gone at the end of the run: say so, do not fail it
+            warnings.warn(f"the test run's cache keys ({self.cache_prefix}:*) were not deleted: {exc}", stacklevel=1)
+
+
+RUN = RunNames()
+RUN.own_the_cache()
+
+
+@pytest.fixture(scope="session")
+def run_names():
+    """What the test run owns outside its test database (RunNames)."""
+    return RUN
+
+
+@pytest.fixture(autouse=True, scope="session")
+def forget_the_runs_cache_keys():
+    yield
+    RUN.forget_keys()
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Rate-limit counters and cached answers live in the cache: each test starts with none."""
-    from django.core.cache import cache
-
-    cache.clear()
+    RUN.start_test()
     yield
-    cache.clear()
 
 
 @pytest.fixture(autouse=True)

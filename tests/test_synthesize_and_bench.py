@@ -6,6 +6,7 @@ runs as the command does, in a scratch database of its own for the database the 
 import datetime
 import io
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -137,12 +138,14 @@ FIGURE_LINES = [
 ]
 
 
-def test_bench_quick_prints_every_figure():
-    """``bench --quick`` on the database the tests run on, in a scratch database of its own."""
+def test_bench_quick_prints_every_figure(run_names):
+    """``bench --quick`` on the database the tests run on, in a scratch database of its own (named after the
+    test database) and the run's own Redis, if it has one."""
     postgres = connection.vendor == "postgresql"
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "bench", "--quick", "--postgres-only" if postgres else "--sqlite-only"],
+        [sys.executable, str(ROOT / "manage.py"), "bench", "--quick", "--postgres-only" if postgres else "--sqlite-only",
+         "--scratch-name", run_names.scratch("bench"), "--redis-url", run_names.redis_url],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -155,5 +158,8 @@ def test_bench_quick_prints_every_figure():
     assert "OUTPUTS DIFFER" not in out and "INCOMPLETE" not in out
     if postgres:
         assert out.count("under load:") == 3 and "floor /healthz" in out
+        scratch = run_names.scratch("bench")
+        assert re.findall(r"^=== postgresql, .* on .*: postgres://\S+/(\w+) ===$", out, re.M) == [
+            f"{scratch}_reads", f"{scratch}_writes"], out
     else:
         assert "load test runs on PostgreSQL only" in out

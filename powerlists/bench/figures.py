@@ -621,8 +621,9 @@ class Bench:
         item_columns = ["government_id", "department_id", "code", "name", "category", "field", "legal_basis",
                         "statutory_days", "promised_days", "responsibilities", "accountability", "parent_id",
                         "lowest_tier", "is_core", "version", "created_at", "updated_at"]
+        # Every other column that needs a value gets the model's default ("" for text without one).
         extra = [f for f in PowerItem._meta.concrete_fields
-                 if not f.primary_key and f.attname not in item_columns and f.has_default()]
+                 if not f.primary_key and f.attname not in item_columns and (f.has_default() or not f.null)]
         marks = ", ".join(f"%s{json_cast}" if c in ("responsibilities", "accountability") else "%s"
                           for c in item_columns) + "".join(", %s" for _ in extra)
         insert_item = (f"INSERT INTO {qn(items_table)} ({', '.join(qn(c) for c in item_columns)}"
@@ -646,10 +647,17 @@ class Bench:
             ids = dict(self.fetch(f"SELECT code, id FROM {qn(items_table)} WHERE government_id = %s", [government.pk]))
             cursor.executemany(insert_item, [item_row(r, ids[r[parent_col]]) for r in subs])
             ids = dict(self.fetch(f"SELECT code, id FROM {qn(items_table)} WHERE government_id = %s", [government.pk]))
+            exercise_columns = ["item_id", "government_id", "role", "department_id", "method", "valid_from",
+                                "created_at"]
+            exercise_extra = [f for f in Exercise._meta.concrete_fields if not f.primary_key
+                              and f.attname not in exercise_columns and (f.has_default() or not f.null)]
+            exercise_defaults = [json.dumps(d) if isinstance(d, list | dict) else d
+                                 for d in (f.get_default() for f in exercise_extra)]
             cursor.executemany(
-                f"INSERT INTO {table(Exercise)} (item_id, government_id, role, department_id, method, valid_from, "
-                f"created_at) VALUES (%s, %s, %s, %s, '', %s, %s)",
-                [(ids[r[0]], government.pk, Role.HOLDER, department, D(2020, 1, 1), now) for r in body])
+                f"INSERT INTO {table(Exercise)} ({', '.join(exercise_columns + [f.column for f in exercise_extra])}) "
+                f"VALUES ({', '.join(['%s'] * (len(exercise_columns) + len(exercise_extra)))})",
+                [(ids[r[0]], government.pk, Role.HOLDER, department, "", D(2020, 1, 1), now, *exercise_defaults)
+                 for r in body])
             # One event per item with the item and its holder row as the product records them, signed for the
             # audit chain when the model has one (the database seals it: on insert on SQLite, at commit on
             # PostgreSQL).

@@ -3,11 +3,16 @@ call in this process fails at once for ``REDIS_RETRY_SECONDS`` (default 10) inst
 network each time; then one call tries again. Callers already go on without the cache (lists computed
 from the database, rate limits and sign-in lockouts not counted), so a Redis outage costs a request
 one timeout (``REDIS_TIMEOUT``, default 0.5 s) per process and retry period, not one per cache call.
+
+``clear()`` deletes this cache's own keys only — those under its ``KEY_PREFIX`` (``CACHE_KEY_PREFIX``) —
+never the rest of the Redis database (Django's ``RedisCache.clear()`` is ``FLUSHDB``), so a deployment,
+a test run and a benchmark can share one Redis database without wiping each other's keys.
 """
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 
@@ -46,11 +51,35 @@ class _Breaker:
 breaker = _Breaker()
 
 
+def own_keys_pattern(key_prefix: str) -> str:
+    """The SCAN pattern of the keys a cache with this ``KEY_PREFIX`` makes (``prefix:version:key``)."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", key_prefix) + ":*"
+
+
+def _clear_own_keys(self) -> bool:
+    """Delete the keys under this cache's prefix (SCAN, then DEL in batches); nobody else's."""
+    client = self._cache.get_client(None, write=True)
+    batch = []
+    for key in client.scan_iter(match=own_keys_pattern(self.key_prefix), count=1000):
+        batch.append(key)
+        if len(batch) == 1000:
+            client.delete(*batch)
+            batch = []
+    if batch:
+        client.delete(*batch)
+    return True
+
+
+_OWN = {"clear": _clear_own_keys}
+
+
 def _guarded(name):
+    implementation = _OWN.get(name) or getattr(RedisCache, name)
+
     def method(self, *args, **kwargs):
         breaker.check()
         try:
-            return getattr(RedisCache, name)(self, *args, **kwargs)
+            return implementation(self, *args, **kwargs)
         except CacheUnavailable:
             raise
         except FAILURES as error:

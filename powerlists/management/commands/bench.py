@@ -26,6 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--load-seconds", type=float, help="seconds of load per path (default 10; quick 2)")
         parser.add_argument("--connections", type=int, help="concurrent connections of the load test (default 8)")
         parser.add_argument("--repeat", type=int, help="repetitions per figure (default 9; quick 3)")
+        parser.add_argument("--scratch-name", default=runner.BENCH_SCRATCH,
+                            help="the scratch databases' name: NAME_<scale> (kept) and NAME_reads / NAME_writes "
+                                 "on PostgreSQL (default powerlists_bench)")
+        parser.add_argument("--redis-url", help="the Redis the measured product uses, under a key prefix of its own "
+                                                "(default $BENCH_REDIS_URL or redis://127.0.0.1:6379/14 if it "
+                                                "answers; \"\" for the process's memory)")
         parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
@@ -37,6 +43,10 @@ class Command(BaseCommand):
         if options["worker"]:  # in the scratch database the parent prepared
             figures.main(**options, out=self.stdout._out)
             return
+        try:
+            runner.check_scratch_name(options["scratch_name"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         failures = runner.run(options, self.stdout._out)
         if failures:
             raise CommandError(f"{failures} 个数据库的测量失败。 / The run failed on {failures} database(s).")
