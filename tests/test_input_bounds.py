@@ -15,6 +15,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from powerlists import services
 from powerlists.api import parsers
 from powerlists.models import IdempotencyRecord, Transfer, TransferState
 from powerlists.services import InvalidInput, Party, workflow
@@ -138,6 +139,10 @@ def test_the_services_refuse_an_overlong_text_for_every_caller(tree, people, ite
         workflow.create_batch(actor=people.city_editor, issuer=tree.city, title="题" * (MAX_NAME + 1),
                               effective_on=DAY)
     assert info.value.details["field"] == "title"
+    with refused(InvalidInput, "too_long"):  # the administrator's and the seed loader's path
+        services.create_batch(issuer=tree.city, title="关于下放的决定", effective_on=DAY, reason=long)
+    with refused(InvalidInput, "too_long"):
+        services.devolve(item=item, giver=tree.city, receiver=tree.district, effective_on=DAY, reason=long)
 
 
 def test_the_services_refuse_an_adjustment_with_an_overlong_value(tree, people, item):

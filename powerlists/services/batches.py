@@ -8,9 +8,11 @@ from django.db import transaction
 from .. import policy
 from ..models import Batch, BatchState, Government, TransferKind
 from .audit import record, snapshot
+from .bounds import bounded
 from .errors import InvalidInput
 
 
+@bounded
 def create_batch(
     *,
     issuer: Government,
