@@ -10,6 +10,7 @@ class PowerlistsConfig(AppConfig):
     def ready(self):
         from django.db.backends.signals import connection_created
 
+        from . import checks  # noqa: F401 - registers the product's system checks
         from .audit_chain import register_sqlite_function
 
         connection_created.connect(register_sqlite_function, dispatch_uid="powerlists_sha256")

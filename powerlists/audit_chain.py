@@ -12,8 +12,15 @@ Two hashes make an event's link:
   gap; one moved or altered breaks the links after it.
 
 The database also refuses UPDATE and DELETE of a sealed event and of a closed exercise row (triggers,
-created by migration 0009). :func:`verify` walks the chain and names the first event that was altered,
-removed or inserted; ``python manage.py verifyaudit`` runs it.
+created by migration 0009), and on PostgreSQL TRUNCATE of every history table (migration 0011).
+:func:`verify` walks the chain and names the first event that was altered, removed or inserted;
+``python manage.py verifyaudit`` runs it.
+
+Removing the newest events leaves no gap inside the chain. What detects it is a head kept outside the
+database — :func:`head` (the newest event's ``seq``, ``hash`` and time), published at
+``/api/v1/audit/head/``, written in every backup's manifest, and signed into the checkpoint files of
+:mod:`powerlists.audit_checkpoints` — given back to :func:`verify` as an :class:`Anchor`: the chain must
+still hold that hash (at that ``seq``, when it is known).
 """
 from __future__ import annotations
 
@@ -81,11 +88,33 @@ def seal_pending() -> None:
             cursor.execute("SET CONSTRAINTS audit_seal IMMEDIATE")
 
 
+def head() -> dict:
+    """The chain's head: the newest sealed event's ``seq``, ``hash`` and time (``at``, ISO 8601 in UTC);
+    ``seq`` 0, ``hash`` "" and ``at`` None for an empty chain. One indexed query."""
+    from .models import AuditEvent
+
+    last = AuditEvent.objects.exclude(seq=None).order_by("-seq").values("seq", "hash", "at").first()
+    if last is None:
+        return {"seq": 0, "hash": "", "at": None}
+    return {"seq": last["seq"], "hash": last["hash"], "at": _at(last["at"])}
+
+
+@dataclass
+class Anchor:
+    """A head kept outside the database: the chain must still hold ``hash`` (at ``seq`` when known).
+    ``zh`` and ``en`` say where it was kept, for the message (a checkpoint file and line, the command line)."""
+
+    hash: str
+    seq: int | None = None
+    zh: str = "外部保存的链条末端"
+    en: str = "the head kept outside the database"
+
+
 @dataclass
 class Problem:
     seq: int | None
     event_id: int | None
-    kind: str  # altered, removed, inserted, unsealed
+    kind: str  # altered, removed, inserted, unsealed, truncated, rewritten, checkpoint
     zh: str
     en: str
 
@@ -114,10 +143,20 @@ def _rows(chunk: int = 5000):
         last = rows[-1][1]
 
 
-def verify(progress=None) -> Verification:
-    """Walk the whole chain; the first problem found, or none. Reads in chunks of 5,000 events."""
+def verify(progress=None, anchors=()) -> Verification:
+    """Walk the whole chain; the first problem found, or none. Reads in chunks of 5,000 events.
+
+    ``anchors`` (:class:`Anchor`): heads kept outside the database; each hash must be in the chain, at its
+    ``seq`` when it has one — otherwise the newest events were removed (or the tail rewritten) and the
+    problem names what is missing."""
     from .models import AuditEvent
 
+    by_seq: dict[int, list[Anchor]] = {}
+    by_hash: dict[str, list[Anchor]] = {}
+    for anchor in anchors:
+        (by_seq.setdefault(anchor.seq, []) if anchor.seq is not None else by_hash.setdefault(anchor.hash, [])
+         ).append(anchor)
+    found: set[int] = set()  # ids of the anchors without a seq whose hash was seen
     unsealed = AuditEvent.objects.filter(seq__isnull=True).order_by("id").values_list("id", flat=True).first()
     count, expected_seq, prev = 0, 1, ""
     for row in _rows():
@@ -145,7 +184,36 @@ def verify(progress=None) -> Verification:
             return Verification(count, Problem(seq, pk, "altered",
                                                f"第{seq}条审计事件的链哈希不符（被改动）。",
                                                f"Audit event #{seq}'s chain hash does not match (altered)."))
+        for anchor in by_seq.get(seq, ()):
+            if anchor.hash != link:
+                return Verification(count, Problem(
+                    seq, pk, "rewritten",
+                    f"第{seq}条审计事件不是{anchor.zh}所记录的那一条（记录的哈希 {anchor.hash}，现在是 {link}）："
+                    f"链条在第{seq}条或之前被改写。",
+                    f"Audit event #{seq} is not the one {anchor.en} recorded (hash {anchor.hash} there, "
+                    f"{link} now): the chain was rewritten at or before #{seq}."))
+        for anchor in by_hash.get(link, ()):
+            found.add(id(anchor))
         prev, expected_seq = link, expected_seq + 1
+    last = expected_seq - 1
+    beyond = sorted((a for seq, group in by_seq.items() if seq > last for a in group), key=lambda a: -a.seq)
+    if beyond:
+        anchor = beyond[0]
+        return Verification(count, Problem(
+            last + 1, None, "truncated",
+            f"第{last + 1}至{anchor.seq}条审计事件缺失：{anchor.zh}记录链条已到第{anchor.seq}条"
+            f"（哈希 {anchor.hash}），现在链条止于第{last}条（最新的事件被删除）。",
+            f"Audit events #{last + 1} to #{anchor.seq} are missing: {anchor.en} recorded the chain at "
+            f"#{anchor.seq} (hash {anchor.hash}); it now ends at #{last} (the newest events were removed)."))
+    missing = [a for group in by_hash.values() for a in group if id(a) not in found]
+    if missing:
+        anchor = missing[0]
+        return Verification(count, Problem(
+            None, None, "truncated",
+            f"链条中没有{anchor.zh}的哈希 {anchor.hash}：链条现在止于第{last}条（哈希 {prev or '无'}）；"
+            f"之后的事件被删除，或链条被改写。",
+            f"The chain does not hold the hash {anchor.hash} of {anchor.en}: it now ends at #{last} (hash "
+            f"{prev or 'none'}); the events after it were removed, or the chain was rewritten."))
     if unsealed is not None:
         return Verification(count, Problem(None, unsealed, "inserted",
                                            f"审计事件（编号{unsealed}）不在链条中（绕过本系统插入）。",

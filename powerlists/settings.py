@@ -20,8 +20,22 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
-# A fixed development key when none is given; production must set SECRET_KEY (see README, Deploying).
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-powerlists-key-set-SECRET_KEY-in-production")
+# SECRET_KEY signs the history (audit events, checkpoints of the chain) and the backups. In production (DEBUG
+# off, the default) it must be set (see README, Deploying): without it the product refuses to start. Only
+# with DEBUG=1 (scripts/start) is there a fixed development key; `check --deploy` fails on that key and on a
+# short one (powerlists/checks.py). The test run sets a key of its own (tests/settings.py).
+DEVELOPMENT_SECRET_KEY = "dev-insecure-powerlists-key-set-SECRET_KEY-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
+if not SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "没有设置 SECRET_KEY：生产环境（DEBUG 关闭）必须在环境变量 SECRET_KEY 中给出至少 50 个随机字符"
+        "（见 README「Deploying」），它为审计历史和备份签名；开发时请设置 DEBUG=1，使用开发密钥。 / "
+        "SECRET_KEY is not set: in production (DEBUG off) the environment variable SECRET_KEY must hold at "
+        "least 50 random characters (see README, Deploying); it signs the audit history and the backups. "
+        "In development set DEBUG=1 to use the development key."
+    )
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
@@ -56,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "powerlists.ops.logs.RequestLogMiddleware",
+    "powerlists.audit_checkpoints.CheckpointMiddleware",
     "powerlists.ops.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -156,6 +171,12 @@ LOGOUT_REDIRECT_URL = "home"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MEDIA_ROOT = BASE_DIR / "media"
+# Signed checkpoints of the audit chain's head (powerlists/audit_checkpoints.py), outside the database: one
+# append-only file per database, written by `manage.py auditcheckpoint` (a systemd timer) and, at most once
+# per interval, after a request that may have written audit events.
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("AUDIT_CHECKPOINT_DIR") or MEDIA_ROOT / "audit-checkpoints")
+AUDIT_CHECKPOINT_INTERVAL = int(os.environ.get("AUDIT_CHECKPOINT_INTERVAL", "300"))  # seconds
+AUDIT_CHECKPOINT_AFTER_REQUESTS = env_bool("AUDIT_CHECKPOINT_AFTER_REQUESTS", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

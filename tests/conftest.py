@@ -12,9 +12,10 @@ HOLDING_SINCE = D(2016, 1, 1)
 
 def _flush_around_history_triggers():
     """Tests that commit (transactional and browser tests) are cleaned by Django's flush, which on SQLite
-    is a DELETE of every table — which the history triggers rightly refuse. In tests only, flushing
-    drops the triggers first and creates them again after. (PostgreSQL flushes with TRUNCATE, which row
-    triggers do not see.)"""
+    is a DELETE of every table and on PostgreSQL a TRUNCATE — which the history triggers rightly refuse
+    (row triggers on SQLite, migration 0009; statement-level BEFORE TRUNCATE triggers on PostgreSQL,
+    migration 0011). In tests only, flushing lifts them first and puts them back after, in the flush's
+    transaction: SQLite's are dropped and created again, PostgreSQL's disabled and enabled again."""
     import importlib
 
     from django.db.backends.sqlite3.base import DatabaseWrapper
@@ -22,6 +23,7 @@ def _flush_around_history_triggers():
     DatabaseOperations = DatabaseWrapper.ops_class
 
     triggers = importlib.import_module("powerlists.migrations.0009_audit_chain_triggers")
+    guard = importlib.import_module("powerlists.migrations.0011_history_truncate_guard")
     original = DatabaseOperations.sql_flush
 
     def sql_flush(self, style, tables, **kwargs):
@@ -31,6 +33,20 @@ def _flush_around_history_triggers():
         return [f"{sql};" for sql in triggers.SQLITE_DROP] + statements + [f"{sql};" for sql in triggers.SQLITE]
 
     DatabaseOperations.sql_flush = sql_flush
+
+    try:
+        from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
+    except ImportError:  # no psycopg: SQLite only
+        return
+    original_pg = PostgresOperations.sql_flush
+
+    def sql_flush_pg(self, style, tables, **kwargs):
+        statements = original_pg(self, style, tables, **kwargs)
+        if not statements:
+            return statements
+        return [guard.DISABLE_ALL, *statements, guard.ENABLE_ALL]
+
+    PostgresOperations.sql_flush = sql_flush_pg
 
 
 _flush_around_history_triggers()

@@ -124,6 +124,7 @@ api-stats-list                         GET     PUBLIC     -                 -
 api-audit-event-list                   GET     PUBLIC     -                 h_reviewer
 api-audit-event-detail                 GET     PUBLIC     public_event      -
 api-audit-event-detail                 GET     PRIVATE    draft_event       h_reviewer
+api-audit-event-head                   GET     PUBLIC     -                 -
 # --- API: items
 api-item-list                          GET     PUBLIC     -                 -
 api-item-list                          POST    SCOPED     home              h_editor
@@ -672,6 +673,7 @@ REQUESTS: dict[str, Callable[[World], Req]] = {
     "api-audit-event-detail:GET:public_event": lambda w: api(f"{V1}/audit/{w.public_event.pk}/"),
     "api-audit-event-detail:GET:draft_event": lambda w: api(f"{V1}/audit/{w.draft_event.pk}/",
                                                             witness="秘密理由-草稿"),
+    "api-audit-event-head:GET:-": lambda w: api(f"{V1}/audit/head/"),
     # API: items
     "api-item-list:GET:-": lambda w: api(f"{V1}/items/?page_size=500"),
     "api-item-list:POST:home": lambda w: api(f"{V1}/items/", {"government": "440303", "code": "N01",

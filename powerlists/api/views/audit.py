@@ -5,6 +5,10 @@ transfers and batches — is open to all, without the actor. A user with a role 
 the proposals and batches they may view (the same rule as :func:`powerlists.policy.can_view_transfer`,
 written as one SQL filter built from their memberships) and who acted. A superuser sees everything.
 Role grants and tokens (``membership.*``, ``token.*``) are shown to superusers only.
+
+``audit/head/`` is the chain's head (the newest event's ``seq``, ``hash`` and time), public: kept outside
+the database by anyone who reads it, it shows later whether the newest events were removed
+(``manage.py verifyaudit --head SEQ:HASH``; see powerlists/audit_chain.py).
 """
 from __future__ import annotations
 
@@ -13,9 +17,10 @@ from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ... import policy
+from ... import audit_chain, policy
 from ...models import AuditEvent, BatchState, TransferState
 from ..bounds import CodeFilter
 from ..concurrency import with_etag
@@ -74,6 +79,12 @@ class AuditEventRowSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class AuditHeadSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(help_text="Sequence number of the newest event in the chain (0: no event).")
+    hash = serializers.CharField(help_text="Its chain hash (SHA-256, hex); empty when there is no event.")
+    at = serializers.DateTimeField(allow_null=True, help_text="Its time (UTC); null when there is no event.")
+
+
 def audit_row(row: dict, with_actor: bool) -> dict:
     return {
         "id": row["id"], "at": timezone.localtime(row["at"]).isoformat(), "action": row["action"],
@@ -130,3 +141,17 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def retrieve(self, request, *args, **kwargs):
         return with_etag(Response(audit_row(self.get_object(), shows_actor(request.user))))
+
+    @extend_schema(
+        summary="The audit chain's head",
+        description="The newest event of the audit history's hash chain: its sequence number, chain hash and "
+                    "time. Public. Keep it somewhere outside this service (a log, another system, print): "
+                    "`manage.py verifyaudit --head SEQ:HASH` fails, naming the events missing, when the "
+                    "chain no longer holds that hash — the newest events were removed or the chain rewritten.",
+        responses=AuditHeadSerializer,
+    )
+    @action(detail=False, methods=["get"], url_path="head", filter_backends=[], pagination_class=None)
+    def head(self, request, *args, **kwargs):
+        response = Response(audit_chain.head())
+        response["Cache-Control"] = "no-cache"
+        return response
