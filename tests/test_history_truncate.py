@@ -95,3 +95,22 @@ def test_the_test_suites_flush_lifts_the_guard_for_itself_only(tree, make_item):
         with connection.cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM pg_trigger WHERE tgname = %s AND tgenabled = 'O'", [guard.TRIGGER])
             assert cursor.fetchone()[0] >= len(guard.TABLES)
+
+
+# Tables of list data made after migration 0011 that no migration guards yet (each needs
+# ``guard.guard_sql(table)`` in a migration of its own). A new table of the product fails the test below
+# until it is guarded or named here.
+NOT_YET_GUARDED = {"powerlists_edition", "powerlists_law", "powerlists_legalbasis", "powerlists_townzonemerger"}
+NOT_HISTORY = {"powerlists_idempotencyrecord"}  # kept a day, then deleted
+
+
+@postgresql_only
+def test_every_table_of_the_product_is_guarded_or_named(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                       "AND tablename LIKE 'powerlists\\_%%'")
+        tables = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = %s", [guard.TRIGGER])
+        guarded = {row[0].strip('"') for row in cursor.fetchall()}
+    assert set(guard.TABLES) <= guarded
+    assert tables - guarded - NOT_HISTORY <= NOT_YET_GUARDED, tables - guarded - NOT_HISTORY - NOT_YET_GUARDED

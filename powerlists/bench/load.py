@@ -59,7 +59,10 @@ class Server:
 
     def __init__(self, env: dict | None = None):
         self.port = free_port()
-        self.env = {**os.environ, **(env or {}), "BIND": f"127.0.0.1:{self.port}", "GUNICORN_LOG_LEVEL": "warning"}
+        # A scratch database's server writes no checkpoints of its audit chain (they would land in the
+        # product's MEDIA_ROOT, about a database dropped after).
+        self.env = {"AUDIT_CHECKPOINT_AFTER_REQUESTS": "0", **os.environ, **(env or {}),
+                    "BIND": f"127.0.0.1:{self.port}", "GUNICORN_LOG_LEVEL": "warning"}
         self.log = Path(tempfile.gettempdir()) / f"powerlists-bench-gunicorn-{self.port}.log"
         self.proc: subprocess.Popen | None = None
         conf = Path(settings.BASE_DIR) / "gunicorn.conf.py"
