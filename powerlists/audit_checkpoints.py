@@ -135,8 +135,8 @@ def after_request() -> None:
         if now - last < interval:
             _last_checked[path] = last
             return
+        _last_checked[path] = now  # also when it fails: tried again (and logged) once an interval, not each request
         write(only_if_due=True)
-        _last_checked[path] = now
     except Exception:  # noqa: BLE001 - a checkpoint must never fail the request that triggered it
         logger.exception("审计链检查点未能写入 / The audit chain checkpoint could not be written (%s)",
                          settings.AUDIT_CHECKPOINT_DIR)
