@@ -11,7 +11,6 @@ import csv
 import functools
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 
 from django.utils import translation
@@ -234,31 +233,11 @@ def _read_csv(data: bytes) -> list[list[str]]:
 
 
 def _read_xlsx(data: bytes) -> list[list[str]]:
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        _refuse("not_a_spreadsheet", "该文件不是有效的 Excel（.xlsx）文件。", "The file is not a valid Excel (.xlsx) file.")
-    from openpyxl import load_workbook
+    """The first worksheet's non-blank rows, read within the bounds of :mod:`spreadsheet_reader` (entries,
+    sizes and compression of the archive; rows, columns, cell length and text while streaming)."""
+    from .spreadsheet_reader import read_xlsx
 
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        _refuse("not_a_spreadsheet", "该文件不是有效的 Excel（.xlsx）文件。", "The file is not a valid Excel (.xlsx) file.",
-                error=type(exc).__name__)
-    sheet = workbook.worksheets[0]
-    rows = []
-    for index, row in enumerate(sheet.iter_rows(values_only=True)):
-        if index > MAX_ROWS + 1:
-            _refuse("too_many_rows", f"行数过多：最多 {MAX_ROWS} 行。", f"Too many rows: at most {MAX_ROWS}.")
-        rows.append(["" if v is None else (v if isinstance(v, str) else _cell_text(v)) for v in row])
-    workbook.close()
-    return rows
-
-
-def _cell_text(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()[:10]
-    return str(value)
+    return read_xlsx(data, max_rows=MAX_ROWS)
 
 
 def column_keys(headers: list[str]) -> list[str | None]:
