@@ -29,6 +29,7 @@ from powerlists.models import (
     Batch,
     BatchState,
     Category,
+    Edition,
     EvaluationResult,
     EvaluationRound,
     Exercise,
@@ -71,6 +72,9 @@ SIGNED_OUT = {c for c in COLUMNS if c.startswith("inactive")} | {"anonymous"}
 #   transfer.approve|return|reject_as_giver   a submitted proposal H gives (H's reviewers decide)
 #   transfer.accept|reject_as_receiver        an approved devolution from 杭州市 to H (H's reviewers)
 #   batch.*                                   a batch H issues
+#   law.register                      the one register of laws: any editor, wherever they are
+#   edition.draft|approve|publish     an edition of H's list (drafted by H's editor, not a column)
+#   edition.file                      H's edition filed with 杭州市 (the upper 编办's reviewers record it)
 #   evaluation.evidence               evidence of a power H received (H's editors or the giving side's above it)
 #   evaluation.create|run|follow_up   a round over H's territory (H's editors); /tag a round scoped by a tag only
 #   evaluation.decide                 a result of H in a round over H (reviewers of H or of the giving side above)
@@ -83,6 +87,11 @@ POLICY_TABLE = """
 item.create                      Y   Y   .   .   .   .   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
 item.edit                        Y   Y   .   .   .   .   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
 list.correct                     .   .   .   .   .   .   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
+law.register                     Y   Y   Y   Y   .   .   .   .   Y   Y   Y   Y   .   .   .   .   .   .   Y   .
+edition.draft                    Y   Y   .   .   .   .   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
+edition.approve                  .   .   .   .   Y   Y   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
+edition.publish                  .   .   .   .   Y   Y   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
+edition.file                     .   .   .   .   .   Y   Y   .   .   Y   Y   .   .   .   .   .   .   .   Y   .
 transfer.propose/offered         Y   Y   .   .   .   .   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
 transfer.propose/requested       Y   Y   .   .   .   .   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
 transfer.edit                    Y   Y   .   .   .   .   .   .   Y   Y   .   .   .   .   .   .   .   .   Y   .
@@ -309,6 +318,15 @@ def fingerprint():
 def policy_target(w, label):
     if label in ("item.create", "item.edit", "list.correct"):
         return w.home
+    if label == "law.register":
+        return None
+    if label == "edition.draft":
+        return w.home
+    if label in ("edition.approve", "edition.publish"):
+        return Edition(government=w.home, number="2017", title="上城区权责清单（2017年版）", created_by=w.home_editor)
+    if label == "edition.file":
+        return Edition(government=w.home, number="2017", title="上城区权责清单（2017年版）", created_by=w.home_editor,
+                       filed_with=w.city)
     if label == "transfer.propose/offered":
         return Transfer(kind=TransferKind.DEVOLVE, origin=Origin.OFFERED, item=w.free_home_item, giver=w.home,
                         receiver=w.street, effective_on=DAY)

@@ -545,7 +545,11 @@ def build_kuiwen() -> Case:
         if field in agencies:
             method, dept = "stationed_agency", agencies[field]
         elif field in staff_sent_fields:
-            method, dept = "staff_sent", centre
+            # 派员办理: the 奎文区 department keeps the power and sends staff to the street.
+            c.op(op="devolve", item=["370705", code], giver="370705", receiver=dayu,
+                 batch="kw-1" if k < 76 else "kw-2", method="staff_sent", origin="offered",
+                 receiving_department=["370705", county_dept("奎文区", field)], staff_posts=0)
+            continue
         else:
             method = "entrusted"
             dept = livelihood if field in ("社会保障", "劳动就业", "民政服务", "住房保障", "公共卫生") else (
