@@ -2,7 +2,7 @@
 
 Each hostile file is written here with :mod:`zipfile` (its XML by hand, so making it is fast) and read by
 ``read_table`` in a fresh Python process that reports the code it was refused with, the seconds the
-reading took and the peak resident memory of the whole process (``ru_maxrss``, Django loaded). With
+reading took and the peak resident memory of the whole process (VmHWM, Django loaded). With
 openpyxl's read-only reader the first three held a worker 27–45 s and up to +800 MB.
 
 Measure one by hand (``/usr/bin/time -v`` prints "Maximum resident set size"), e.g. the million-row file::
@@ -183,9 +183,17 @@ def measure(path: Path, limits: dict | None = None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _main(path: str, limits: str | None = None) -> None:  # run as a script by measure()
-    import resource
+def _peak_resident_bytes() -> int:
+    """This process's peak resident memory: VmHWM of /proc/self/status, which belongs to the process's own
+    address space. (``ru_maxrss`` is not used: Linux carries it across fork and exec, so a child of a
+    large pytest process would report the parent's peak, not its own.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
+
+def _main(path: str, limits: str | None = None) -> None:  # run as a script by measure()
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -209,7 +217,7 @@ def _main(path: str, limits: str | None = None) -> None:  # run as a script by m
     except InvalidInput as error:
         outcome = {"code": error.code, "zh": error.message_zh, "en": error.message_en}
     outcome["seconds"] = time.perf_counter() - start
-    outcome["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KB on Linux
+    outcome["peak_bytes"] = _peak_resident_bytes()
     outcome["file_bytes"] = len(data)
     print(json.dumps(outcome))
 
