@@ -12,10 +12,14 @@ from powerlists.models import (
     Batch,
     Department,
     Division,
+    Edition,
     Exercise,
     Government,
+    Law,
+    LegalBasis,
     PowerItem,
     Tag,
+    TownZoneMerger,
     Transfer,
     TransferParty,
 )
@@ -25,6 +29,7 @@ D = datetime.date
 
 WRITTEN_MODELS = (
     Exercise, Transfer, TransferParty, AuditEvent, PowerItem, Government, Department, Division, Tag, Batch,
+    Law, LegalBasis, Edition, TownZoneMerger,
 )
 
 

@@ -246,7 +246,7 @@ def _validate(government: Government, data: bytes, filename: str, *, lock: bool 
         kept_parent = item.parent_id
         item.parent_id = None  # sub-items are checked over the whole file below, without a query per row
         try:
-            apply_item_values(item, values)  # the service's own checks of one item's values
+            apply_item_values(item, values, check_concentration=False)  # one item's checks; 三集中 below
         except DomainError as exc:
             row.error(exc.message_zh, exc.message_en)
             continue
@@ -258,6 +258,7 @@ def _validate(government: Government, data: bytes, filename: str, *, lock: bool 
 
     _check_parents(preview, catalogue, by_id, "parent_code" in present)
     _check_lowest_tiers(preview)
+    _check_concentration(preview, catalogue, departments)
 
     for row in preview.rows:
         if row.outcome == ERROR or row.item is None or row.before is None:
@@ -389,6 +390,43 @@ def _check_lowest_tiers(preview: ImportPreview) -> None:
         if tier > row.item.lowest_tier and row.outcome != ERROR:
             row.error(f"{name}正在行使该事项，法定最低实施层级不能高于它。",
                       f"{name} exercises this item; the lowest tier cannot be set above it.")
+
+
+def _check_concentration(preview: ImportPreview, catalogue: dict, departments: dict) -> None:
+    """三集中 over the whole file (no query): in a department that concentrates its approvals, every current
+    licensing item after the import names one and the same division."""
+    concentrated = {d.pk: d for d in departments.values() if d.approvals_concentrated}
+    if not concentrated:
+        return
+    in_file = {row.code for row in preview.rows}
+    kept: dict[int, set] = {}  # department -> divisions of its licensing items the file leaves alone
+    for code, item in catalogue.items():
+        if (code not in in_file and item.department_id in concentrated and item.category == Category.LICENSING
+                and not item.cancelled_on and item.division_id):
+            kept.setdefault(item.department_id, set()).add(item.division_id)
+    chosen = {dept: next(iter(divisions)) for dept, divisions in kept.items() if len(divisions) == 1}
+    division_names = {}
+    for item in catalogue.values():
+        if item.division_id:
+            division_names[item.division_id] = item.division.name
+    for row in preview.rows:
+        item = row.item
+        if (row.outcome == ERROR or item is None or item.category != Category.LICENSING
+                or item.department_id not in concentrated):
+            continue
+        department = concentrated[item.department_id]
+        if not item.division_id:
+            row.error(f"{department.name}实行审批集中（三集中），行政许可事项须由其审批处室承办，请填写承办处室。",
+                      f"{department.name} concentrates its approvals in one division: a licensing item must name "
+                      f"that division.")
+            continue
+        division_names.setdefault(item.division_id, item.division.name)
+        target = chosen.setdefault(item.department_id, item.division_id)
+        if item.division_id != target:
+            name = division_names.get(target, "")
+            row.error(f"{department.name}实行审批集中（三集中），其行政许可事项均由“{name}”承办，不能分散到其他处室。",
+                      f"{department.name} concentrates its approvals in “{name}”: its licensing items cannot be "
+                      f"spread across divisions.")
 
 
 # --- the two entry points ---------------------------------------------------------------------------

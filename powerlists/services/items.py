@@ -298,8 +298,10 @@ def check_concentration_rule(item: PowerItem) -> None:
     current licensing items."""
     if item.category != Category.LICENSING or not item.department_id or item.cancelled_on or item.replaced_on:
         return
-    department = item.department
-    if not department.approvals_concentrated:
+    # Read from the database, not from the department object the caller holds: that may predate the
+    # department's turning concentration on.
+    department = Department.objects.filter(pk=item.department_id, approvals_concentrated=True).first()
+    if department is None:
         return
     if not item.division_id:
         raise RuleViolation("approvals_not_concentrated",

@@ -154,6 +154,14 @@ def _check_department(department: Department | None, government: Government) -> 
                             department=department.pk, government=government.code)
 
 
+def check_not_core(item: PowerItem) -> None:
+    """A core power (核心事权, kept at the upper level on purpose) is not devolved while it is marked core."""
+    if item.is_core:
+        raise TransferError("core_power", "该事项是核心事权（由上级统筹），不能下放；如确需下放，请先经审核取消其核心事权标记。",
+                            "This is a core power, kept at the upper level on purpose: it cannot be devolved "
+                            "unless its core mark is lifted first (an audited change).", item=item.pk)
+
+
 def check_receiving_unit(method: str, department: Department | None, giver: Government,
                          receiver: Government) -> None:
     """The receiving unit fits the method of handing over:
@@ -220,10 +228,7 @@ def _plan_devolve(t: Transfer, item: PowerItem) -> Plan:
         raise InvalidInput("receiver_required", "下放必须指明承接方。", "A devolution needs a receiver.")
     if t.method not in Method.values:
         raise InvalidInput("invalid_method", "下放方式无效。", "Unknown devolution method.", method=t.method)
-    if item.is_core:
-        raise TransferError("core_power", "该事项是核心事权（由上级统筹），不能下放；如确需下放，请先经审核取消其核心事权标记。",
-                            "This is a core power, kept at the upper level on purpose: it cannot be devolved "
-                            "unless its core mark is lifted first (an audited change).", item=item.pk)
+    check_not_core(item)
     _check_territory(receiver, giver, strict=True, code="receiver_outside_territory")
     _check_lowest_tier(item, receiver)
     check_receiving_unit(t.method, t.receiving_department, giver, receiver)

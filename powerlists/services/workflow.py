@@ -49,6 +49,7 @@ from .transfers import (
     _check_item_open,
     _clean_parties,
     apply_transfer,
+    check_not_core,
     check_receiving_unit,
     check_transfer,
 )
@@ -196,6 +197,11 @@ def propose(
     if batch is not None:
         _check_batch_open(batch)
         _check_in_batch_territory(transfer, batch)
+    if kind == TransferKind.DEVOLVE:
+        # Refused when proposed, not only when it would take effect: the rules that the item and the named
+        # unit decide alone (the rest are checked again on approval and on the effective date).
+        check_not_core(item)
+        check_receiving_unit(method, receiving_department, giver, receiver)
     cleaned = _clean_parties(transfer, parties or []) if kind == TransferKind.SHARE else []
     with transaction.atomic():
         transfer.save()
@@ -241,6 +247,8 @@ def edit(transfer: Transfer, *, actor, expected_version: int | None = None, comm
         if current.batch_id and current.effective_on != current.batch.effective_on:
             raise InvalidInput("date_differs_from_batch", "变更的生效日期必须与批次一致。",
                                "A change takes effect on its batch's date.")
+        if current.kind == TransferKind.DEVOLVE and {"method", "receiving_department"} & set(changes):
+            check_receiving_unit(current.method, current.receiving_department, current.giver, current.receiver)
         if "parties" in changes and current.kind == TransferKind.SHARE:
             cleaned = _clean_parties(current, changes["parties"] or [])
             # Parties of a draft are replaced as a whole; a draft's parties are not history yet.
