@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .models import Arrangement, Category, Tier
+from .models.choices import Initiation
 from .services.errors import InvalidInput
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -46,7 +47,41 @@ ITEM_COLUMNS = [
     Column("accountability", "追责情形", "Accountability cases"),
     Column("is_core", "核心事权", "Core power"),
     Column("parent_code", "所属主项编码", "Parent item code"),
+    Column("basic_code", "基本编码", "Basic code"),
+    Column("levels", "行使层级", "Levels"),
+    Column("initiation", "依申请/依职权", "On application or ex officio"),
+    Column("fee_basis", "收费依据及标准", "Fee basis and standard"),
+    Column("service_object", "服务对象", "Service object"),
+    Column("supervision", "监督方式", "Supervision"),
+    Column("supervision_phone", "监督电话", "Supervision telephone"),
 ]
+# The headers of the provincial government-service platforms' exports (and other common spellings),
+# recognised with no mapping. Where one file has two headers of one key, the first listed wins and
+# the other is ignored (e.g. 实施主体 before 授权部门).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "code": ("职权编码", "权力编码", "权力事项编码", "事项代码", "清单编码"),
+    "name": ("职权名称", "权力名称", "权力事项名称", "事项名"),
+    "category": ("事项类型", "职权类型", "权力类型", "事项类别", "类别"),
+    "department": ("实施主体", "实施机关", "实施主体名称", "行使主体", "责任主体", "授权部门"),
+    "legal_basis": ("依据", "法律依据", "设定依据（原文）", "设定和实施依据"),
+    "statutory_days": ("法定时限", "法定办结时限", "法定期限"),
+    "promised_days": ("承诺时限", "承诺办结时限", "承诺期限"),
+    "levels": ("实施层级", "行使层级（代码）", "层级"),
+    "initiation": ("依申请或依职权", "行使类型", "办理类型", "申请类型"),
+    # Read only: its text is kept with the legal basis (see services.imports), never exported apart.
+    "implementing_basis": ("实施依据", "实施依据（原文）", "Implementing basis"),
+    # Read only: checked against the basic code; gives a department the import creates its credit code.
+    "implementing_code": ("实施编码", "Implementing code"),
+    "fee_basis": ("收费依据", "收费标准", "收费标准及依据", "是否收费及依据"),
+    "service_object": ("服务对象类型",),
+    "supervision_phone": ("监督投诉电话", "投诉电话"),
+    "parent_code": ("主项编码",),
+}
+# Columns of the platforms' exports that this product derives or does not keep: read and left alone.
+IGNORED_HEADERS = frozenset({"序号", "备注", "事项状态", "更新时间", "版本号"})
+# The target of a saved mapping that means "leave this column alone".
+IGNORE = "-"
+
 LIST_COLUMNS = [
     Column("arrangement", "行使方式", "Arrangement"),
     Column("role", "角色", "Role"),
@@ -56,6 +91,11 @@ LIST_COLUMNS = [
     Column("valid_to", "终止日期", "In force until"),
 ]
 EXPORT_COLUMNS = ITEM_COLUMNS + LIST_COLUMNS
+STANDARD_ITEM_KEYS = ("basic_code", "levels", "initiation", "fee_basis", "service_object", "supervision",
+                      "supervision_phone")
+# The item fields a list's export reads beside queries.lists.LIST_FIELDS (``.values(*...)``).
+LIST_EXPORT_ITEM_FIELDS = ("item__responsibilities", "item__accountability", "item__parent__code",
+                           *(f"item__{key}" for key in STANDARD_ITEM_KEYS))
 
 CATEGORY_BY_LABEL = {str(label): value for value, label in Category.choices}
 TIER_BY_LABEL = {str(label): value for value, label in Tier.choices}
@@ -102,6 +142,7 @@ def _zh_labels() -> dict:
             "category": {c.value: str(c.label) for c in Category},
             "tier": {t.value: str(t.label) for t in Tier},
             "arrangement": {a.value: str(a.label) for a in Arrangement},
+            "initiation": {i.value: str(i.label) for i in Initiation},
         }
 
 
@@ -129,6 +170,13 @@ def item_cells(item: dict) -> dict:
         "accountability": LIST_SEPARATOR.join(item.get("accountability") or []),
         "is_core": "是" if item.get("is_core") else "否",
         "parent_code": item.get("parent_code") or "",
+        "basic_code": item.get("basic_code") or "",
+        "levels": ",".join(str(level) for level in item.get("levels") or []),
+        "initiation": labels["initiation"].get(item.get("initiation"), ""),
+        "fee_basis": item.get("fee_basis") or "",
+        "service_object": item.get("service_object") or "",
+        "supervision": item.get("supervision") or "",
+        "supervision_phone": item.get("supervision_phone") or "",
     }
 
 
@@ -142,6 +190,7 @@ def list_cells(row: dict) -> dict:
         "lowest_tier": row["item__lowest_tier"], "responsibilities": row.get("item__responsibilities"),
         "accountability": row.get("item__accountability"), "is_core": row["item__is_core"],
         "parent_code": row.get("item__parent__code"),
+        **{key: row.get(f"item__{key}") for key in STANDARD_ITEM_KEYS},
     })
     share = row.get("fiscal_share")
     cells.update({
@@ -240,30 +289,100 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     return read_xlsx(data, max_rows=MAX_ROWS)
 
 
-def column_keys(headers: list[str]) -> list[str | None]:
-    """The column key of each header (Chinese or English); export-only columns map to None.
+@functools.cache
+def _header_keys() -> dict[str, tuple[int, str]]:
+    """Every recognised header (normalised, lower-cased) → (its priority, its column key): the template's
+    Chinese and English headers first, then the platforms' aliases in their order."""
+    known: dict[str, tuple[int, str]] = {}
+    for column in ITEM_COLUMNS:
+        known.setdefault(normalise_header(column.header).lower(), (0, column.key))
+        known.setdefault(normalise_header(column.english).lower(), (0, column.key))
+    for key, aliases in HEADER_ALIASES.items():
+        for rank, alias in enumerate(aliases, start=1):
+            known.setdefault(normalise_header(alias).lower(), (rank, key))
+    return known
 
-    Raises InvalidInput naming unknown headers and missing required ones.
-    """
-    by_header = {c.header: c.key for c in ITEM_COLUMNS} | {c.english.lower(): c.key for c in ITEM_COLUMNS}
-    export_only = {c.header for c in LIST_COLUMNS} | {c.english.lower() for c in LIST_COLUMNS}
-    keys, unknown = [], []
-    for header in headers:
-        key = by_header.get(header) or by_header.get(header.lower())
-        if key is None and header not in export_only and header.lower() not in export_only:
-            unknown.append(header)
+
+def _export_only() -> set[str]:
+    return {normalise_header(h).lower() for c in LIST_COLUMNS for h in (c.header, c.english)}
+
+
+def normalise_header(header: str) -> str:
+    """A header as it is matched: trimmed, full-width brackets and spaces as half-width, without a
+    trailing "*" (platforms mark required columns so)."""
+    text = str(header or "").replace("\u3000", " ").strip().rstrip("*＊").strip()
+    return text.replace("(", "（").replace(")", "）")
+
+
+def column_keys(headers: list[str], mapping: dict[str, str] | None = None,
+                *, refuse_unknown: bool = True) -> list[str | None]:
+    """The column key of each header (Chinese, English, a platform's header, or the government's saved
+    ``mapping`` of header → key, ``IGNORE`` for a column left alone); export-only columns map to None.
+
+    Raises InvalidInput naming unknown headers (``details["columns"]``) and missing required ones."""
+    known = _header_keys()
+    export_only = _export_only()
+    mapping = {normalise_header(h).lower(): k for h, k in (mapping or {}).items()}
+    chosen: dict[str, tuple[int, int]] = {}  # key -> (priority, index) of the column that gives it
+    keys: list[str | None] = []
+    unknown: list[str] = []
+    duplicated: set[str] = set()
+    for index, raw in enumerate(headers):
+        header = normalise_header(raw)
+        lowered = header.lower()
+        rank_key = known.get(lowered)
+        if lowered in mapping:
+            rank_key = None if mapping[lowered] == IGNORE else (0, mapping[lowered])
+            if rank_key is None:
+                keys.append(None)
+                continue
+        if rank_key is None:
+            if header and lowered not in export_only and header not in IGNORED_HEADERS:
+                unknown.append(header)
+            keys.append(None)
+            continue
+        rank, key = rank_key
+        if key in chosen:
+            previous_rank, previous_index = chosen[key]
+            if previous_rank == rank:
+                duplicated.add(key)
+            elif rank < previous_rank:  # this header is the better name of the key: it wins
+                keys[previous_index] = None
+                chosen[key] = (rank, index)
+                keys.append(key)
+                continue
+            keys.append(None)
+            continue
+        chosen[key] = (rank, index)
         keys.append(key)
-    if unknown:
-        _refuse("unknown_columns", "无法识别这些列：" + "、".join(unknown) + "。请使用模板中的列。",
-                "Unknown columns: " + ", ".join(unknown) + ". Use the template's columns.", columns=unknown)
-    missing = [c.header for c in ITEM_COLUMNS[:3] if c.key not in keys]
-    if missing:
+    if unknown and refuse_unknown:
+        _refuse("unknown_columns", "无法识别这些列：" + "、".join(unknown) + "。请在预览中为它们指定对应的栏目（保存后本政府的导入都会沿用），或使用模板中的列。",
+                "Unknown columns: " + ", ".join(unknown) + ". Map them to the product's columns in the preview "
+                "(the mapping is kept for this government's imports), or use the template's columns.",
+                columns=unknown)
+    if duplicated:
+        _refuse("duplicate_columns", "有重复的列。", "Some columns appear twice.", columns=sorted(duplicated))
+    required = [c for c in ITEM_COLUMNS[:3] if c.key not in keys and not (c.key == "code" and "basic_code" in keys)]
+    if required:
+        missing = [c.header for c in required]
         _refuse("missing_columns", "缺少必需的列：" + "、".join(missing) + "。",
                 "Required columns are missing: " + ", ".join(missing) + ".", columns=missing)
-    duplicated = sorted({k for k in keys if k and keys.count(k) > 1})
-    if duplicated:
-        _refuse("duplicate_columns", "有重复的列。", "Some columns appear twice.", columns=duplicated)
     return keys
+
+
+def unknown_headers(headers: list[str], mapping: dict[str, str] | None = None) -> list[str]:
+    """The headers of a file that neither the product nor the saved mapping knows."""
+    known = _header_keys()
+    export_only = _export_only()
+    mapped = {normalise_header(h).lower() for h in (mapping or {})}
+    result = []
+    for raw in headers:
+        header = normalise_header(raw)
+        lowered = header.lower()
+        if (header and lowered not in known and lowered not in mapped and lowered not in export_only
+                and header not in IGNORED_HEADERS and header not in result):
+            result.append(header)
+    return result
 
 
 TEMPLATE_NOTE = _("模板：第一行是列名；权力类别填写中文名称（如“行政许可”）；责任事项用“；”分隔。")

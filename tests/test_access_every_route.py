@@ -236,6 +236,7 @@ workspace-token-revoke                 POST    OWN        maker_token       make
 workspace-import                       GET     SIGNED_IN  -                 -
 workspace-import                       POST    SCOPED     home              h_editor
 workspace-import-confirm               POST    SCOPED     home              h_editor
+workspace-import-mapping               POST    SCOPED     home              h_editor
 workspace-import-template              GET     SIGNED_IN  -                 -
 workspace-evaluation-new               GET     SIGNED_IN  -                 -
 workspace-evaluation-new               POST    SCOPED     home              h_editor
@@ -592,6 +593,11 @@ def _items_csv() -> bytes:
                      ITEM_COLUMNS)
 
 
+def _unmapped_csv() -> bytes:
+    """An import with a column the product does not know (内部编号): the workspace asks what it is."""
+    return ("\ufeff事项编码,事项名称,权力类别,内部编号\nN02,导入事项二,行政许可,x-1\n").encode("utf-8")
+
+
 EVIDENCE_HEADER = ("事项编码,承接政府代码,统计起始日期,统计截止日期,办件量,平均办理时间（工作日）,法定时限（工作日）,"
                    "满意度（%）,投诉数,已明确承接单位,已配备人员,承接能力,备注")
 
@@ -837,6 +843,11 @@ REQUESTS: dict[str, Callable[[World], Req]] = {
     "workspace-import-confirm:POST:home": _confirm_waiting("/workspace/import/confirm/", "workspace_imports",
                                                            lambda w: _items_csv(), "list.csv", government="440303",
                                                            holder_from=None),
+    "workspace-import-mapping:POST:home": lambda w: web(
+        "/workspace/import/mapping/", {"fingerprint": file_fingerprint(_unmapped_csv()), "key_0": "-"},
+        ok=(200,), refused=(400, 403, 404),
+        prepare=_waiting_upload("workspace_imports", _unmapped_csv(), "other.csv", government="440303",
+                                holder_from=None)),
     "workspace-import-template:GET:-": lambda w: page("/workspace/import/template.csv"),
     "workspace-evaluation-new:GET:-": lambda w: page("/workspace/evaluation/new/"),
     "workspace-evaluation-new:POST:home": lambda w: web("/workspace/evaluation/new/", ROUND_FORM),

@@ -33,6 +33,7 @@ from .evaluation import (
 from .exercises import Exercise, in_force_q
 from .governments import Department, Division, Government, Tag
 from .idempotency import IdempotencyRecord
+from .imports import ImportMapping
 from .items import PowerItem
 from .laws import Law, LegalBasis
 from .transfers import Batch, Transfer, TransferParty
@@ -43,5 +44,5 @@ __all__ = [
     "DepartmentKind", "Division", "Exercise", "Government", "IdempotencyRecord", "Method", "Origin", "PowerItem", "Role", "Tag",
     "Tier", "Transfer", "TransferKind", "TransferParty", "TransferState", "in_force_q",
     "BasisRole", "DaysUnit", "Edition", "EditionState", "Initiation", "Law", "LawKind", "LegalBasis",
-    "ProcessingStep", "TownZoneMerger",
+    "ProcessingStep", "TownZoneMerger", "ImportMapping",
 ]

@@ -26,10 +26,23 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 
-from .. import policy
-from ..models import AuditEvent, Category, Department, Division, Exercise, Government, PowerItem, Role, Tier
+from .. import policy, standard_codes
+from ..models import (
+    AuditEvent,
+    Category,
+    Department,
+    Division,
+    Exercise,
+    Government,
+    ImportMapping,
+    Initiation,
+    PowerItem,
+    Role,
+    Tier,
+)
 from ..spreadsheets import (
     CATEGORY_BY_LABEL,
+    IGNORE,
     ITEM_COLUMNS,
     LIST_SEPARATOR,
     NO,
@@ -37,6 +50,7 @@ from ..spreadsheets import (
     YES,
     RowOutcomes,
     column_keys,
+    normalise_header,
     read_table,
 )
 from .audit import make_event, record, record_many, snapshot
@@ -52,7 +66,14 @@ COMPARED = {
     "statutory_days": "statutory_days", "promised_days": "promised_days", "responsibilities": "responsibilities",
     "accountability": "accountability", "lowest_tier": "lowest_tier", "is_core": "is_core",
     "department_id": "department", "division_id": "division", "parent_id": "parent_code",
+    "basic_code": "basic_code", "levels": "levels", "initiation": "initiation", "fee_basis": "fee_basis",
+    "service_object": "service_object", "supervision": "supervision", "supervision_phone": "supervision_phone",
 }
+TEXT_KEYS = ("name", "field", "legal_basis", "fee_basis", "service_object", "supervision", "supervision_phone")
+# The keys a saved mapping may name: the template's columns, the implementing basis (read into the legal
+# basis) and the implementing code (checked; gives a new department its credit code).
+MAPPABLE_KEYS = (*(c.key for c in ITEM_COLUMNS), "implementing_basis", "implementing_code")
+MAX_MAPPINGS = 200
 FORMULA_STARTS = "=+-@\t\r"
 CHUNK = 1000
 
@@ -73,6 +94,9 @@ class RowOutcome:
     parent_code: str | None = None  # None: the file does not say
     item: PowerItem | None = field(default=None, repr=False)  # the validated item (unsaved for a new row)
     before: dict | None = field(default=None, repr=False)
+    # What each code of the file became: (column, the cell, its meaning here), shown in the preview.
+    mapped: list[tuple[str, str, str]] = field(default_factory=list)
+    new_department: str = ""  # a department the import creates for this row (create_departments)
 
     def error(self, zh: str, en: str) -> None:
         self.errors.append((zh, en))
@@ -81,6 +105,9 @@ class RowOutcome:
     def error_text(self) -> str:
         english = (translation.get_language() or "").startswith("en")
         return "；".join(en if english else zh for zh, en in self.errors)
+
+    def mapped_text(self) -> str:
+        return "；".join(f"{column} {cell} → {meaning}" for column, cell, meaning in self.mapped)
 
     def changed_labels(self) -> str:
         english = (translation.get_language() or "").startswith("en")
@@ -96,6 +123,17 @@ class ImportPreview(RowOutcomes):
     fingerprint: str
     columns: list[str]
     rows: list[RowOutcome] = field(default_factory=list)
+    # Departments the import creates (``create_departments``): name -> the unsaved Department.
+    new_departments: dict[str, Department] = field(default_factory=dict)
+
+    @property
+    def code_meanings(self) -> list[tuple[str, str, str, int]]:
+        """Each distinct (column, cell, meaning) the file's codes were read as, with the rows that use it."""
+        counts: dict[tuple[str, str, str], int] = {}
+        for row in self.rows:
+            for entry in row.mapped:
+                counts[entry] = counts.get(entry, 0) + 1
+        return [(*entry, n) for entry, n in sorted(counts.items())]
 
 
 @dataclass
@@ -139,13 +177,40 @@ def _list(text: str) -> list[str]:
 
 
 CATEGORY_BY_ENGLISH = {}
+# The short names lists use (许可 for 行政许可 …), besides the product's labels and the platforms' codes.
+CATEGORY_SHORT = {
+    "许可": Category.LICENSING, "处罚": Category.PENALTY, "强制": Category.COERCION, "征收": Category.LEVY,
+    "给付": Category.BENEFIT, "检查": Category.INSPECTION, "确认": Category.CONFIRMATION, "奖励": Category.REWARD,
+    "裁决": Category.ADJUDICATION, "其他": Category.OTHER, "其他权力": Category.OTHER,
+}
 
 
-def _category(text: str, row: RowOutcome):
+def _type_code(text: str) -> str | None:
+    """A 事项类型 code as the platforms write it ("01", or 1 when a spreadsheet made it a number)."""
+    digits = text[:-2] if text.endswith(".0") else text
+    if digits.isdigit() and len(digits) <= 2:
+        return digits.zfill(2)
+    return None
+
+
+def _category(text: str, row: RowOutcome, header: str = ""):
     if text in CATEGORY_BY_LABEL:
         return CATEGORY_BY_LABEL[text]
     if text in Category.values:
         return text
+    code = _type_code(text)
+    if code is not None:
+        if code in standard_codes.TYPE_CODES:
+            category = standard_codes.TYPE_CODES[code]
+            row.mapped.append((header or "事项类型", text, str(Category(category).label)))
+            return category
+        known = "、".join(f"{c} {Category(v).label}" for c, v in standard_codes.TYPE_CODES.items())
+        row.error(f"事项类型代码“{text}”无法识别，应为：{known}。",
+                  f"Unknown item type code “{text}”; use one of: {', '.join(standard_codes.TYPE_CODES)}.")
+        return None
+    if text in CATEGORY_SHORT:
+        row.mapped.append((header or "权力类别", text, str(Category(CATEGORY_SHORT[text]).label)))
+        return CATEGORY_SHORT[text]
     if not CATEGORY_BY_ENGLISH:
         with translation.override("en"):
             CATEGORY_BY_ENGLISH.update({str(label).lower(): value for value, label in Category.choices})
@@ -155,9 +220,45 @@ def _category(text: str, row: RowOutcome):
     if text == "":
         row.error("请填写权力类别。", "The category is required.")
     else:
-        row.error(f"权力类别“{text}”无法识别，应为：{labels}。",
-                  f"Unknown category “{text}”; use one of: {', '.join(Category.values)} (or the Chinese names).")
+        row.error(f"权力类别“{text}”无法识别，应为：{labels}，或事项类型代码（01 至 10、20、99）。",
+                  f"Unknown category “{text}”; use one of: {', '.join(Category.values)} (or the Chinese names, "
+                  f"or an item type code 01–10, 20, 99).")
     return None
+
+
+def _levels(text: str, row: RowOutcome, header: str = ""):
+    """行使层级 "2,3,4" → [2, 3, 4]; the lowest of them is the lowest tier the law allows."""
+    if text == "":
+        return []
+    try:
+        levels = standard_codes.parse_levels(text)
+    except ValueError as exc:
+        row.error(f"行使层级“{exc.args[0]}”无法识别，应为层级代码 1 国家、2 省、3 市、4 县、5 乡镇（街道）、6 村（社区），"
+                  f"多个用逗号分隔（如“2,3,4”）。",
+                  f"Unknown level “{exc.args[0]}”: use the national level codes 1 (State) to 6 (village or "
+                  f"community), several separated by commas (e.g. “2,3,4”).")
+        return None
+    names = "、".join(standard_codes.LEVEL_NAMES[level] for level in levels)
+    lowest = standard_codes.lowest_tier_of_levels(levels)
+    meaning = names + (f"（最低：{Tier(lowest).label}）" if lowest is not None else "")
+    row.mapped.append((header or "行使层级", text, meaning))
+    return levels
+
+
+INITIATION_BY_TEXT = {"依申请": Initiation.APPLICATION, "依职权": Initiation.EX_OFFICIO,
+                      "申请": Initiation.APPLICATION, "职权": Initiation.EX_OFFICIO,
+                      "application": Initiation.APPLICATION, "on application": Initiation.APPLICATION,
+                      "ex_officio": Initiation.EX_OFFICIO, "ex officio": Initiation.EX_OFFICIO}
+
+
+def _initiation(text: str, row: RowOutcome):
+    if text == "":
+        return ""
+    value = INITIATION_BY_TEXT.get(text) or INITIATION_BY_TEXT.get(text.lower())
+    if value is None:
+        row.error(f"“依申请/依职权”应填“依申请”或“依职权”，而不是“{text}”。",
+                  f"“On application or ex officio” must be 依申请 or 依职权, not “{text}”.")
+    return value
 
 
 def _tier(text: str, row: RowOutcome):
@@ -200,13 +301,30 @@ def _read(data: bytes, filename: str, digest: str):
     return list(headers), rows
 
 
-def _validate(government: Government, data: bytes, filename: str, *, lock: bool = False) -> ImportPreview:
+def saved_mapping(government: Government) -> dict[str, str]:
+    """The government's saved header → column key mapping (one query)."""
+    return dict(ImportMapping.objects.filter(government=government).values_list("header", "key"))
+
+
+def file_headers(data: bytes, filename: str) -> list[str]:
+    """The headers of an uploaded file (read once, bounded like every import)."""
+    return _read(data, filename, fingerprint(data))[0]
+
+
+def _validate(government: Government, data: bytes, filename: str, *, lock: bool = False,
+              mapping: dict[str, str] | None = None, create_departments: bool = False) -> ImportPreview:
     digest = fingerprint(data)
     headers, raw_rows = _read(data, filename, digest)
-    keys = column_keys(headers)
+    known = saved_mapping(government)
+    known.update(mapping or {})
+    keys = column_keys(headers, known)
     present = {k for k in keys if k}
+    header_of = {key: normalise_header(headers[i]) for i, key in enumerate(keys) if key}
     preview = ImportPreview(government=government, filename=filename, fingerprint=digest,
                             columns=[k for k in keys if k])
+    code_from_basic = "code" not in present and "basic_code" in present  # 基本编码 alone names the item
+    if code_from_basic:
+        present.add("code")
 
     # Bulk look-ups, up front: the catalogue, departments and divisions (three queries).
     catalogue_qs = PowerItem.objects.filter(government=government, replaced_on__isnull=True).select_related(
@@ -221,9 +339,12 @@ def _validate(government: Government, data: bytes, filename: str, *, lock: bool 
     seen: dict[str, RowOutcome] = {}
     for index, raw in enumerate(raw_rows, start=2):
         cells = {key: _text(raw[i] if i < len(raw) else "") for i, key in enumerate(keys) if key}
+        if code_from_basic:
+            cells["code"] = cells["basic_code"].upper()
         row = RowOutcome(line=index, code=cells.get("code", ""), name=cells.get("name", ""))
         preview.rows.append(row)
-        _row_values(row, cells, present, departments, divisions)
+        _row_values(row, cells, present, departments, divisions, header_of,
+                    preview.new_departments if create_departments else None, government)
         if not row.code:
             row.error("请填写事项编码。", "The item code is required.")
         elif row.code in seen:
@@ -273,22 +394,39 @@ def _validate(government: Government, data: bytes, filename: str, *, lock: bool 
     return preview
 
 
-def _row_values(row: RowOutcome, cells: dict, present: set, departments: dict, divisions: dict) -> None:
+def _row_values(row: RowOutcome, cells: dict, present: set, departments: dict, divisions: dict,
+                header_of: dict, new_departments: dict | None, government: Government) -> None:
     values = {}
-    for key in ("name", "field", "legal_basis"):
+    for key in TEXT_KEYS:
         if key in present:
             values[key] = cells[key]
+    if "implementing_basis" in present and cells["implementing_basis"]:
+        setting = values.get("legal_basis", "")
+        values["legal_basis"] = (setting + "\n" if setting else "") + "实施依据：" + cells["implementing_basis"]
+    if "basic_code" in present:
+        values["basic_code"] = cells["basic_code"].upper()
+    elif standard_codes.BASIC_CODE.match(row.code.upper()):
+        values["basic_code"] = row.code.upper()  # 职权编码 / 事项编码 of a platform: the 12-character basic code
     if "category" in present:
-        category = _category(cells["category"], row)
+        category = _category(cells["category"], row, header_of.get("category", ""))
         if category:
             values["category"] = category
     for key in ("statutory_days", "promised_days"):
         if key in present:
-            values[key] = _days(cells[key], row, key)
-    if "lowest_tier" in present:
+            values[key] = _days(_strip_days(cells[key]), row, key)
+    levels = None
+    if "levels" in present:
+        levels = _levels(cells["levels"], row, header_of.get("levels", ""))
+        if levels is not None:
+            values["levels"] = levels
+    if "lowest_tier" in present and not (cells["lowest_tier"] == "" and levels):
         tier = _tier(cells["lowest_tier"], row)
         if tier is not None:
             values["lowest_tier"] = tier
+    if "initiation" in present:
+        initiation = _initiation(cells["initiation"], row)
+        if initiation is not None:
+            values["initiation"] = initiation
     for key in ("responsibilities", "accountability"):
         if key in present:
             values[key] = _list(cells[key])
@@ -296,14 +434,25 @@ def _row_values(row: RowOutcome, cells: dict, present: set, departments: dict, d
         core = _bool(cells["is_core"], row)
         if core is not None:
             values["is_core"] = core
+    credit_code = ""
+    if "implementing_code" in present and cells["implementing_code"]:
+        credit_code = _implementing_code(cells["implementing_code"].upper(), values.get("basic_code", ""), row)
     department = None
     if "department" in present:
         name = cells["department"]
         if name:
             department = departments.get(name)
-            if department is None:
-                row.error(f"实施部门“{name}”不是本政府的部门；请先在部门中添加，或改正名称。",
-                          f"The department “{name}” is not a department of this government; add it first or fix the name.")
+            if department is None and new_departments is not None and len(name) <= 100:
+                department = new_departments.get(name)
+                if department is None:
+                    department = new_departments[name] = Department(government=government, name=name)
+                if credit_code and not department.credit_code:
+                    department.credit_code = credit_code
+                row.new_department = name
+            elif department is None:
+                row.error(f"实施部门“{name}”不是本政府的部门；请先在部门中添加、改正名称，或选择“新建表中的部门”。",
+                          f"The department “{name}” is not a department of this government; add it first, fix "
+                          f"the name, or choose to create the file's departments.")
         values["department"] = department
     if "division" in present:
         name = cells["division"]
@@ -313,7 +462,7 @@ def _row_values(row: RowOutcome, cells: dict, present: set, departments: dict, d
                 row.error(f"填写承办处室“{name}”时须同时填写其所属实施部门。",
                           f"The division “{name}” needs its department in the department column.")
             else:
-                division = divisions.get((department.pk, name))
+                division = divisions.get((department.pk, name)) if department.pk else None
                 if division is None:
                     row.error(f"承办处室“{name}”不是“{department.name}”的处室。",
                               f"The division “{name}” is not a division of “{department.name}”.")
@@ -324,6 +473,30 @@ def _row_values(row: RowOutcome, cells: dict, present: set, departments: dict, d
         row.parent_code = cells["parent_code"]
     values["code"] = row.code
     row.values = values
+
+
+def _strip_days(text: str) -> str:
+    """"20个工作日" / "20日" / "20天" → "20" (the platforms write the unit into the cell)."""
+    for unit in ("个工作日", "工作日", "个自然日", "自然日", "日", "天"):
+        if text.endswith(unit) and text[: -len(unit)].strip().isdigit():
+            return text[: -len(unit)].strip()
+    return text
+
+
+def _implementing_code(code: str, basic_code: str, row: RowOutcome) -> str:
+    """Check a 实施编码 (credit code 18 + level 1 + basic code 12, up to 36 in all); its credit code, or ""."""
+    if not standard_codes.IMPLEMENTING_CODE.match(code):
+        row.error(f"实施编码“{code[:40]}”应为31至36位数字或大写字母（统一社会信用代码18位＋层级1位＋基本编码12位）。",
+                  f"The implementing code “{code[:40]}” must be 31 to 36 digits or capital letters (an 18-character "
+                  f"credit code, the level digit and the 12-character basic code).")
+        return ""
+    if basic_code and code[19:31] != basic_code:
+        row.error(f"实施编码“{code}”中的基本编码（{code[19:31]}）与基本编码“{basic_code}”不一致。",
+                  f"The basic code inside the implementing code “{code}” ({code[19:31]}) differs from the basic "
+                  f"code “{basic_code}”.")
+        return ""
+    credit = code[:18]
+    return credit if standard_codes.is_valid_credit_code(credit) else ""
 
 
 def _check_parents(preview: ImportPreview, catalogue: dict, by_id: dict, parents_given: bool) -> None:
@@ -432,13 +605,52 @@ def _check_concentration(preview: ImportPreview, catalogue: dict, departments: d
 # --- the two entry points ---------------------------------------------------------------------------
 
 
-def preview_import(government: Government, data: bytes, filename: str, actor=None) -> ImportPreview:
+def preview_import(government: Government, data: bytes, filename: str, actor=None, *,
+                   mapping: dict[str, str] | None = None, create_departments: bool = False) -> ImportPreview:
     """What importing the file into ``government``'s catalogue would do, row by row. Writes nothing.
 
-    A file that cannot be read at all (wrong type, too large, wrong columns) raises InvalidInput."""
+    Headers are matched against the template's, the provincial platforms' and the government's saved
+    mapping (``mapping`` adds to it for this call). ``create_departments``: a 实施部门 / 实施主体 that is not
+    a department of the government is created by the import (and shown so in the preview).
+    A file that cannot be read at all (wrong type, too large, unknown columns) raises InvalidInput."""
     if actor is not None:
         policy.require(actor, "item.create", government)
-    return _validate(government, data, filename)
+        if create_departments:  # departments are the administrator's (as services.create_department asks)
+            policy.require(actor, "list.correct", government)
+    return _validate(government, data, filename, mapping=mapping, create_departments=create_departments)
+
+
+def save_mapping(government: Government, mapping: dict[str, str], *, actor=None, actor_name: str = "") -> dict:
+    """Keep ``mapping`` (header → column key, or ``-`` to leave the column alone) for the government's
+    imports. Audited; refused whole if any entry is invalid."""
+    if actor is not None:
+        policy.require(actor, "item.create", government)
+    if not isinstance(mapping, dict) or not mapping or len(mapping) > MAX_MAPPINGS:
+        raise InvalidInput("invalid_mapping", f"列对应须为1至{MAX_MAPPINGS}个“表头→栏目”。",
+                           f"A mapping has 1 to {MAX_MAPPINGS} header → column entries.")
+    allowed = set(MAPPABLE_KEYS) | {IGNORE}
+    cleaned: dict[str, str] = {}
+    for header, key in mapping.items():
+        header = normalise_header(header) if isinstance(header, str) else ""
+        if not header or len(header) > 100:
+            raise InvalidInput("invalid_mapping_header", "表头不能为空，最多100个字符。",
+                               "A header is not empty and has at most 100 characters.")
+        if key not in allowed:
+            raise InvalidInput("invalid_mapping_key", f"表头“{header}”对应的栏目“{str(key)[:30]}”不存在。",
+                               f"The header “{header}” is mapped to an unknown column “{str(key)[:30]}”.",
+                               header=header)
+        cleaned[header] = key
+    targets = [k for k in cleaned.values() if k != IGNORE]
+    if len(targets) != len(set(targets)):
+        raise InvalidInput("mapping_duplicates", "两个表头不能对应同一个栏目。", "Two headers cannot map to one column.")
+    with transaction.atomic():
+        before = saved_mapping(government)
+        for header, key in cleaned.items():
+            ImportMapping.objects.update_or_create(government=government, header=header, defaults={"key": key})
+        after = saved_mapping(government)
+        record("import.mapping", government, actor=actor, actor_name=actor_name, government=government,
+               before={"mapping": before}, after={"mapping": after})
+    return after
 
 
 def apply_import(
@@ -451,6 +663,8 @@ def apply_import(
     actor_name: str = "",
     holder_from: datetime.date | None = None,
     reason: str = "",
+    mapping: dict[str, str] | None = None,
+    create_departments: bool = False,
 ) -> ImportResult:
     """Write every row of the file, in one transaction, or nothing at all.
 
@@ -463,7 +677,8 @@ def apply_import(
         policy.require(actor, "item.create", government)
     try:
         with transaction.atomic():
-            preview = _validate(government, data, filename, lock=True)
+            preview = _validate(government, data, filename, lock=True, mapping=mapping,
+                                create_departments=create_departments)
             if preview.has_errors:
                 first = preview.errors[0]
                 raise InvalidInput(
@@ -475,6 +690,8 @@ def apply_import(
                 )
             if actor is not None and any(r.outcome == CHANGED for r in preview.rows):
                 policy.require(actor, "item.edit", government)
+            if actor is not None and preview.new_departments:
+                policy.require(actor, "list.correct", government)
             created, changed = _write(preview, actor=actor, actor_name=actor_name, holder_from=holder_from,
                                       reason=reason)
             counts = preview.counts
@@ -494,6 +711,17 @@ def _write(preview: ImportPreview, *, actor, actor_name: str, holder_from, reaso
     new_rows = [r for r in preview.rows if r.outcome == NEW]
     changed_rows = [r for r in preview.rows if r.outcome == CHANGED]
     new_codes = {r.code for r in new_rows}
+
+    # Departments the file names that the government did not have (create_departments), through the service.
+    from .governments import create_department
+
+    for name, pending in preview.new_departments.items():
+        made = create_department(government=government, name=name, credit_code=pending.credit_code, actor=actor,
+                                 actor_name=actor_name, reason=reason)
+        pending.pk, pending.id = made.pk, made.pk
+    for row in preview.rows:
+        if row.item is not None and row.item.department is not None and row.item.department_id is None:
+            row.item.department = row.item.department  # sets department_id from the department just saved
 
     # New items whose parent already exists (or who have none) first, then those under a new parent.
     first = [r for r in new_rows if getattr(r.item, "_import_parent_code", None) not in new_codes]
@@ -523,7 +751,9 @@ def _write(preview: ImportPreview, *, actor, actor_name: str, holder_from, reaso
         row.item.version += 1
         row.item.updated_at = now
     fields = ["name", "category", "field", "legal_basis", "statutory_days", "promised_days", "responsibilities",
-              "accountability", "lowest_tier", "is_core", "department", "division", "parent", "version", "updated_at"]
+              "accountability", "lowest_tier", "is_core", "department", "division", "parent", "basic_code", "levels",
+              "initiation", "fee_basis", "service_object", "supervision", "supervision_phone", "version",
+              "updated_at"]
     for start in range(0, len(changed_rows), CHUNK):
         PowerItem.objects.bulk_update([r.item for r in changed_rows[start:start + CHUNK]], fields)
 
@@ -558,4 +788,5 @@ def _audit_chunk(events: list[AuditEvent]) -> None:
     record_many(events)
 
 
-__all__ = ["ImportPreview", "ImportResult", "RowOutcome", "apply_import", "fingerprint", "preview_import"]
+__all__ = ["ImportPreview", "ImportResult", "RowOutcome", "apply_import", "file_headers", "fingerprint", "preview_import",
+           "save_mapping", "saved_mapping"]

@@ -159,6 +159,9 @@ class ImportForm(forms.Form):
     holder_from = forms.DateField(label=_("本级行使起始日期（可选）"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}),
                                   help_text=_("填写后，新增事项自该日起列入本级清单。"))
+    create_departments = forms.BooleanField(
+        label=_("新建表中的部门"), required=False,
+        help_text=_("表中的实施部门（实施主体）不是本政府已有的部门时，导入时新建它（预览中列出；需要该政府的管理员角色）；不勾选则该行报错。"))
 
     def __init__(self, *args, governments=(), **kwargs):
         super().__init__(*args, **kwargs)

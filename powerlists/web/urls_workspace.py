@@ -19,6 +19,7 @@ urlpatterns = [
     path("tokens/revoke/", workspace_tokens.token_revoke, name="workspace-token-revoke"),
     path("import/", workspace_import.upload, name="workspace-import"),
     path("import/confirm/", workspace_import.confirm, name="workspace-import-confirm"),
+    path("import/mapping/", workspace_import.mapping, name="workspace-import-mapping"),
     path("import/template.<str:fmt>", workspace_import.template, name="workspace-import-template"),
     # evaluation: every change is here (login required); reading is at /evaluation/ (urls_public)
     path("evaluation/new/", evaluation.round_new, name="workspace-evaluation-new"),

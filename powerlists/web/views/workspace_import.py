@@ -20,8 +20,15 @@ from django.views.decorators.http import require_POST
 from ... import policy
 from ...models import Government
 from ...services import DomainError
-from ...services.imports import apply_import, fingerprint, preview_import
-from ...spreadsheets import ITEM_COLUMNS, write_csv, write_xlsx
+from ...services.imports import (
+    apply_import,
+    file_headers,
+    fingerprint,
+    preview_import,
+    save_mapping,
+    saved_mapping,
+)
+from ...spreadsheets import IGNORE, ITEM_COLUMNS, unknown_headers, write_csv, write_xlsx
 from ..forms import ImportForm
 from .workspace import editable_governments
 
@@ -50,6 +57,36 @@ def _crumbs(*extra):
             {"label": _("导入事项"), "url": reverse("workspace-import") if extra else None}, *extra]
 
 
+def _keep(request, government, data: bytes, filename: str, holder_from, create_departments: bool) -> str:
+    """Keep the uploaded file for the confirmation (or the column mapping); its fingerprint."""
+    digest = fingerprint(data)
+    path = _store() / f"{digest}-{secrets.token_hex(8)}"
+    path.write_bytes(data)
+    stored = request.session.get(SESSION_KEY, {})
+    stored[digest] = {"path": str(path), "filename": filename, "government": government.code,
+                      "holder_from": holder_from.isoformat() if holder_from else None,
+                      "create_departments": bool(create_departments)}
+    request.session[SESSION_KEY] = stored
+    return digest
+
+
+def _preview_page(request, preview, holder_from):
+    return render(request, "web/workspace/import_preview.html", {
+        "preview": preview, "counts": preview.counts, "holder_from": holder_from,
+        "crumbs": _crumbs({"label": _("预览"), "url": None}),
+    })
+
+
+def _mapping_page(request, government, digest, headers, unknown, error=None, status=200):
+    choices = [(c.key, f"{c.header}（{c.english}）") for c in ITEM_COLUMNS]
+    choices += [("implementing_basis", _("实施依据（并入依据原文）")), ("implementing_code", _("实施编码（仅核对）"))]
+    return render(request, "web/workspace/import_mapping.html", {
+        "government": government, "fingerprint": digest, "headers": headers, "unknown": unknown,
+        "choices": choices, "ignore": IGNORE, "error": error,
+        "crumbs": _crumbs({"label": _("指定列对应"), "url": None}),
+    }, status=status)
+
+
 @login_required
 def upload(request):
     governments = list(editable_governments(request.user))
@@ -63,24 +100,67 @@ def upload(request):
     government = Government.objects.get(code=form.cleaned_data["government"])
     upload = form.cleaned_data["file"]
     data = upload.read()
+    holder_from = form.cleaned_data.get("holder_from")
+    create_departments = form.cleaned_data.get("create_departments", False)
     try:
-        preview = preview_import(government, data, upload.name, actor=request.user)
+        preview = preview_import(government, data, upload.name, actor=request.user,
+                                 create_departments=create_departments)
     except DomainError as exc:
+        if exc.code == "unknown_columns":  # the editor says once what the columns are; kept for the government
+            digest = _keep(request, government, data, upload.name, holder_from, create_departments)
+            headers = file_headers(data, upload.name)
+            return _mapping_page(request, government, digest, headers, unknown_headers(headers, saved_mapping(government)))
         form.add_error("file", exc.message())
         return render(request, "web/workspace/import.html", context, status=exc.status)
     if not preview.has_errors:
-        digest = fingerprint(data)
-        path = _store() / f"{digest}-{secrets.token_hex(8)}"
-        path.write_bytes(data)
-        stored = request.session.get(SESSION_KEY, {})
-        holder_from = form.cleaned_data.get("holder_from")
-        stored[digest] = {"path": str(path), "filename": upload.name, "government": government.code,
-                          "holder_from": holder_from.isoformat() if holder_from else None}
-        request.session[SESSION_KEY] = stored
-    return render(request, "web/workspace/import_preview.html", {
-        "preview": preview, "counts": preview.counts, "holder_from": form.cleaned_data.get("holder_from"),
-        "crumbs": _crumbs({"label": _("预览"), "url": None}),
-    })
+        _keep(request, government, data, upload.name, holder_from, create_departments)
+    return _preview_page(request, preview, holder_from)
+
+
+def _stored(request, digest):
+    entry = request.session.get(SESSION_KEY, {}).get(digest)
+    if entry is None or not Path(entry["path"]).is_file():
+        return None
+    return entry
+
+
+def _expired(request):
+    return render(request, "web/workspace/import.html", {
+        "form": ImportForm(governments=list(editable_governments(request.user))), "crumbs": _crumbs(),
+        "columns": ITEM_COLUMNS, "error": _("这次预览已失效或已导入过。请重新上传文件并预览。"),
+    }, status=400)
+
+
+@login_required
+@require_POST
+def mapping(request):
+    """Save the column mapping the editor chose for the unknown headers, then preview the kept file."""
+    import datetime
+
+    digest = request.POST.get("fingerprint", "")
+    entry = _stored(request, digest)
+    if entry is None:
+        return _expired(request)
+    government = Government.objects.get(code=entry["government"])
+    data = Path(entry["path"]).read_bytes()
+    headers = file_headers(data, entry["filename"])
+    unknown = unknown_headers(headers, saved_mapping(government))
+    chosen = {}
+    for index, header in enumerate(unknown):
+        key = request.POST.get(f"key_{index}", "")
+        if key:
+            chosen[header] = key
+    if len(chosen) < len(unknown):
+        return _mapping_page(request, government, digest, headers, unknown,
+                             error=_("请为每个无法识别的列选择对应的栏目，或选择“忽略此列”。"), status=400)
+    try:
+        save_mapping(government, chosen, actor=request.user)
+        preview = preview_import(government, data, entry["filename"], actor=request.user,
+                                 create_departments=entry.get("create_departments", False))
+    except DomainError as exc:
+        return _mapping_page(request, government, digest, headers, unknown, error=exc.message(), status=exc.status)
+    holder_from = datetime.date.fromisoformat(entry["holder_from"]) if entry.get("holder_from") else None
+    return _preview_page(request, preview, holder_from)
 
 
 @login_required
@@ -90,18 +170,15 @@ def confirm(request):
 
     digest = request.POST.get("fingerprint", "")
     stored = request.session.get(SESSION_KEY, {})
-    entry = stored.get(digest)
-    path = Path(entry["path"]) if entry else None
-    if entry is None or not path.is_file():
-        return render(request, "web/workspace/import.html", {
-            "form": ImportForm(governments=list(editable_governments(request.user))), "crumbs": _crumbs(),
-            "columns": ITEM_COLUMNS, "error": _("这次预览已失效或已导入过。请重新上传文件并预览。"),
-        }, status=400)
+    entry = _stored(request, digest)
+    if entry is None:
+        return _expired(request)
+    path = Path(entry["path"])
     government = Government.objects.get(code=entry["government"])
     holder_from = datetime.date.fromisoformat(entry["holder_from"]) if entry.get("holder_from") else None
     try:
         result = apply_import(government, path.read_bytes(), entry["filename"], request.user, digest,
-                              holder_from=holder_from)
+                              holder_from=holder_from, create_departments=entry.get("create_departments", False))
     except DomainError as exc:
         return render(request, "web/workspace/import.html", {
             "form": ImportForm(governments=list(editable_governments(request.user)),
@@ -131,4 +208,4 @@ def template(request, fmt):
     return response
 
 
-__all__ = ["confirm", "policy", "template", "upload"]
+__all__ = ["confirm", "mapping", "policy", "template", "upload"]
