@@ -289,3 +289,19 @@ def test_an_import_keeps_a_concentrated_departments_licences_in_one_division(tre
     preview = imports.preview_import(tree.city, write_csv(rows, columns), "x.csv")
     assert [r.line for r in preview.errors] == [3]
     assert "行政审批一处" in preview.errors[0].errors[0][0]
+
+
+def test_the_list_export_carries_the_standard_fields_and_imports_back_unchanged(client, tree, make_item):
+    make_item(tree.city, code="000101001000", name="建设用地规划许可", basic_code="000101001000", levels=[2, 3, 4],
+              initiation="application", fee_basis="不收费", service_object="法人", supervision="投诉举报",
+              supervision_phone="12345", department=tree.city_dept)
+    response = client.get(reverse("government-export", args=[tree.city.code, "csv"]))
+    assert response.status_code == 200
+    body = response.content
+    text = body.decode("utf-8-sig")
+    header, line = text.splitlines()[:2]
+    for column in ("基本编码", "行使层级", "依申请/依职权", "收费依据及标准", "服务对象", "监督方式", "监督电话"):
+        assert column in header
+    assert "000101001000" in line and '"2,3,4"' in line and "依申请" in line and "12345" in line
+    preview = imports.preview_import(tree.city, body, "export.csv")
+    assert preview.counts["unchanged"] == 1 and not preview.has_errors, [r.changed for r in preview.rows]

@@ -43,7 +43,7 @@ from ...queries import ancestors, children, diff, list_queryset, subtree, within
 from ...queries.departments import responsibilities_table
 from ...queries.lists import LIST_FIELDS, arrangement_expression
 from ...queries.tree import path_prefix_q
-from ...spreadsheets import EXPORT_COLUMNS, list_cells, write_csv, write_xlsx
+from ...spreadsheets import EXPORT_COLUMNS, LIST_EXPORT_ITEM_FIELDS, list_cells, write_csv, write_xlsx
 from .public_chart import bar_chart
 from .public_params import GROUPS, Params, a_year_before, list_filters
 
@@ -51,7 +51,7 @@ SEARCH_LIMIT = 100
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
 ROW_FIELDS = (*LIST_FIELDS, "shared_by__name")
-EXPORT_FIELDS = (*ROW_FIELDS, "item__responsibilities", "item__accountability", "item__parent__code")
+EXPORT_FIELDS = (*ROW_FIELDS, *LIST_EXPORT_ITEM_FIELDS)
 
 
 # --- helpers -------------------------------------------------------------------------------------------
