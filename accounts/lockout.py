@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
 from powerlists.ops.cache import FAILURES
+from powerlists.ops.client_ip import client_ip
 
 logger = logging.getLogger("powerlists.faults")
 
@@ -36,7 +37,9 @@ def lockout_seconds() -> int:
 
 
 def _address(request) -> str:
-    return (request.META.get("REMOTE_ADDR") or "unknown") if request is not None else "unknown"
+    """The client's address behind the trusted proxies (``TRUSTED_PROXIES``; powerlists/ops/client_ip.py):
+    behind nginx every request has the proxy's REMOTE_ADDR, which would lock everyone out at once."""
+    return client_ip(request)
 
 
 def _user_key(username) -> str:

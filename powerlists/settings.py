@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -27,8 +28,6 @@ DEBUG = env_bool("DEBUG", False)
 DEVELOPMENT_SECRET_KEY = "dev-insecure-powerlists-key-set-SECRET_KEY-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured(
         "没有设置 SECRET_KEY：生产环境（DEBUG 关闭）必须在环境变量 SECRET_KEY 中给出至少 50 个随机字符"
         "（见 README「Deploying」），它为审计历史和备份签名；开发时请设置 DEBUG=1，使用开发密钥。 / "
@@ -37,6 +36,14 @@ if not SECRET_KEY:
         "In development set DEBUG=1 to use the development key."
     )
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+# The number of reverse proxies in front of the product that append to X-Forwarded-For (1 behind the
+# documented nginx): the client's address for the sign-in lockout, the rate limits and the logs is the
+# hop just before them (powerlists/ops/client_ip.py). 0 (the default): REMOTE_ADDR, the header ignored.
+_proxies = os.environ.get("TRUSTED_PROXIES", "0").strip() or "0"
+if not _proxies.isdigit():
+    raise ImproperlyConfigured("TRUSTED_PROXIES 应为代理的个数（0 或正整数）。 / TRUSTED_PROXIES is the number of "
+                               f"proxies in front of the product, 0 or more (not “{_proxies[:20]}”).")
+TRUSTED_PROXIES = int(_proxies)
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 # Served over TLS (production, behind a load balancer or proxy that terminates it and sets

@@ -235,9 +235,9 @@ def assert_no_markup(html: str, *shown: str) -> None:
 
 def no_throttle(monkeypatch) -> None:
     """The sweeps send hundreds of requests; the rate limits are not what they test."""
-    from rest_framework.throttling import SimpleRateThrottle
+    from powerlists.api.throttles import AtomicWindowThrottle
 
-    monkeypatch.setattr(SimpleRateThrottle, "allow_request", lambda self, request, view: True)
+    monkeypatch.setattr(AtomicWindowThrottle, "allow_request", lambda self, request, view: True)
 
 
 def fetch(client, url, data=None, *, method="get", **extra):

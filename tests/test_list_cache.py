@@ -106,9 +106,9 @@ def test_a_cache_outage_neither_breaks_a_change_nor_serves_a_stale_list(api, tre
     def down(*args, **kwargs):
         raise ConnectionError("cache unreachable")
 
-    from rest_framework.throttling import SimpleRateThrottle
+    from powerlists.api.throttles import AtomicWindowThrottle
 
-    monkeypatch.setattr(SimpleRateThrottle, "allow_request", lambda self, request, view: True)  # rate limits
+    monkeypatch.setattr(AtomicWindowThrottle, "allow_request", lambda self, request, view: True)  # rate limits
     for name in ("get", "set", "add", "incr"):  # are their own matter; here only the lists' cache is down
         monkeypatch.setattr(listcache.cache, name, down)
     item = make_item()

@@ -1,7 +1,7 @@
 """Structured logs: one JSON object per line (``LOG_FORMAT=json``), and one line per request.
 
-Each request line carries method, path, status, duration, the user's id (never a name or a token) and
-the request id (from ``X-Request-ID`` when the front server sets one, else generated, and echoed back).
+Each request line carries method, path, status, duration, the user's id (never a name or a token), the
+client's address (resolved behind ``TRUSTED_PROXIES``, powerlists/ops/client_ip.py) and the request id (from ``X-Request-ID`` when the front server sets one, else generated, and echoed back).
 """
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ import re
 import time
 import uuid
 
+from .client_ip import client_ip
+
 request_logger = logging.getLogger("powerlists.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class JsonFormatter(logging.Formatter):
-    FIELDS = ("method", "path", "status", "duration_ms", "user", "request_id")
+    FIELDS = ("method", "path", "status", "duration_ms", "user", "request_id", "client_ip")
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -48,7 +50,7 @@ class RequestLogMiddleware:
         request_logger.info(
             "%s %s %s %.1fms", request.method, request.path, response.status_code, duration,
             extra={"method": request.method, "path": request.path, "status": response.status_code,
-                   "duration_ms": duration, "request_id": request_id,
+                   "duration_ms": duration, "request_id": request_id, "client_ip": client_ip(request),
                    "user": user.pk if getattr(user, "is_authenticated", False) else None},
         )
         return response
