@@ -47,10 +47,10 @@ from . import evaluation as evaluation_data
 from . import load
 from .report import HEADER, Figure, database, machine, median, percentile, seconds, write
 
-FIGURES = ("list", "past", "cache", "stats", "tree", "load", "import", "evaluation")
+FIGURES = ("list", "past", "cache", "stats", "tree", "load", "import", "bulk", "evaluation")
 # Figures that write (an import, an evaluation round) run in a fresh database of their own: the audit
 # events they write can never be removed (the hash chain's triggers), and the data read stays the same.
-WRITES = ("import", "evaluation")
+WRITES = ("import", "bulk", "evaluation")
 D = datetime.date
 
 
@@ -684,6 +684,101 @@ class Bench:
                 f"INSERT INTO {table(AuditEvent)} (at, actor_name, action, object_type, object_id, government_id, "
                 f"item_id, after, reason{', content_hash' if signed else ''}) VALUES (%s, 'bench', 'item.create', "
                 f"'poweritem', %s, %s, %s, %s{json_cast}, ''{', %s' if signed else ''})", events)
+
+    # --- bulk proposals ---------------------------------------------------------------------------------
+
+    BULK_ITEMS, BULK_RECEIVERS = 175, 9  # Harbin's reform: 175 powers to nine districts
+
+    def _bulk_world(self, label: str):
+        """A city holding 175 items, its nine districts, and an editor of the city."""
+        from django.contrib.auth import get_user_model
+
+        from accounts.models import Membership
+
+        from .. import services
+
+        root = self._bench_root()
+        self._targets += 1
+        city = services.create_government(code=f"{root.code}{self._targets:02d}", name=f"{label}市", tier=Tier.CITY,
+                                          parent=root, actor_name="bench")
+        districts = [services.create_government(code=f"{city.code}{n:02d}", name=f"{label}第{n}区", tier=Tier.COUNTY,
+                                                parent=city, kind="区", actor_name="bench")
+                     for n in range(1, self.BULK_RECEIVERS + 1)]
+        pool = synthesize.item_pool()
+        items = [services.create_item(government=city, code=f"B{n:04d}", name=f"{pool[n % len(pool)].name}{n}",
+                                      category=Category.LICENSING, field=pool[n % len(pool)].field,
+                                      holder_from=D(2015, 1, 1), actor_name="bench")
+                 for n in range(self.BULK_ITEMS)]
+        user = get_user_model().objects.create_user(f"bench-{city.code}")
+        Membership.objects.create(user=user, government=city, role="editor")
+        return city, districts, items, user
+
+    def figure_bulk(self) -> None:
+        from ..services.bulk import propose_bulk
+
+        n_pairs = self.BULK_ITEMS * self.BULK_RECEIVERS
+        city, districts, items, user = self._bulk_world("批量")
+
+        def product(city=city, districts=districts, items=items, user=user):
+            result = propose_bulk(actor=user, kind="devolve", giver=city, receivers=districts, items=items,
+                                  effective_on=D(2017, 3, 1), reason="简政放权", new_batch={"title": "批量下放"})
+            if not result.written or len(result.transfers) != n_pairs:
+                raise RuntimeError(f"bulk proposal: {len(result.refused)} refused, e.g. "
+                                   f"{[(p.code, p.message_en) for p in result.refused[:1]]}")
+
+        other = self._bulk_world("对照")
+        p = timed(product)
+        b = timed(lambda: self.baseline_bulk(*other))
+        made = Transfer.objects.filter(giver=city).count()
+        events = AuditEvent.objects.filter(government=city, action="workflow.propose").count()
+        goal_met = p < 10.0 if self.vendor == "postgresql" else None
+        self.add(Figure(f"propose {self.BULK_ITEMS} items × {self.BULK_RECEIVERS} receivers in one action", p, b,
+                        "< 10 s on PostgreSQL", goal_met,
+                        f"{n_pairs:,} drafts checked and written, {events:,} audit events ({n_pairs / p:,.0f} pairs/s)"
+                        + ("" if made == n_pairs and events == n_pairs else " — INCOMPLETE"),
+                        profile=lambda: propose_bulk(actor=self._bulk_world("剖析")[3], kind="devolve",
+                                                     giver=city, receivers=districts, items=items,
+                                                     effective_on=D(2017, 3, 1), dry_run=True)))
+
+    def baseline_bulk(self, city, districts, items, user) -> None:
+        """The same drafts inserted by hand: one INSERT run for the transfers, one for their makers, one for
+        their audit events — no rule checked (the product checks every pair against the rows first)."""
+        now = timezone.now()
+        transfer_columns = ["kind", "item_id", "giver_id", "receiver_id", "origin", "method", "effective_on",
+                            "reason", "state", "created_by_id", "created_at", "updated_at", "version"]
+        extra = [f for f in Transfer._meta.concrete_fields
+                 if not f.primary_key and f.attname not in transfer_columns and (f.has_default() or not f.null)]
+        defaults = [json.dumps(d) if isinstance(d, list | dict) else d for d in (f.get_default() for f in extra)]
+        json_cast = "::jsonb" if self.vendor == "postgresql" else ""
+        marks = ", ".join(["%s"] * len(transfer_columns)) + "".join(
+            f", %s{json_cast}" if f.get_internal_type() == "JSONField" else ", %s" for f in extra)
+        rows = [("devolve", item.pk, city.pk, d.pk, "offered", "direct", D(2017, 3, 1), "简政放权", "draft", user.pk,
+                 now, now, 1, *defaults) for item in items for d in districts]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table(Transfer)} ({', '.join(qn(c) for c in transfer_columns + [f.column for f in extra])})"
+                f" VALUES ({marks})", rows)
+            ids = [r[0] for r in self.fetch(f"SELECT id FROM {table(Transfer)} WHERE giver_id = %s", [city.pk])]
+            cursor.executemany(f"INSERT INTO {qn(Transfer.editors.through._meta.db_table)} (transfer_id, user_id) "
+                               f"VALUES (%s, %s)", [(pk, user.pk) for pk in ids])
+            signed = {f.attname for f in AuditEvent._meta.concrete_fields} >= {"content_hash"}
+            if signed:
+                from ..audit_chain import content_hash
+            events = []
+            for pk in ids:
+                after = {"id": pk, "state": "draft", "kind": "devolve"}
+                values = {"at": now, "actor_id": user.pk, "actor_name": "", "action": "workflow.propose",
+                          "object_type": "transfer", "object_id": str(pk), "government_id": city.pk, "item_id": None,
+                          "transfer_id": pk, "batch_id": None, "before": None, "after": after, "reason": "简政放权"}
+                row = [now, user.pk, str(pk), city.pk, pk, json.dumps(after)]
+                if signed:
+                    row.append(content_hash(values))
+                events.append(row)
+            cursor.executemany(
+                f"INSERT INTO {table(AuditEvent)} (at, actor_id, actor_name, action, object_type, object_id, "
+                f"government_id, transfer_id, after, reason{', content_hash' if signed else ''}) VALUES (%s, %s, '', "
+                f"'workflow.propose', 'transfer', %s, %s, %s, %s{json_cast}, '简政放权'{', %s' if signed else ''})",
+                events)
 
     # --- 7. evaluation ----------------------------------------------------------------------------------
 
