@@ -1,10 +1,40 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from .choices import BatchState, Decision, Method, Origin, Role, TransferKind, TransferState
+
+SCHEDULED = "scheduled"
+SCHEDULED_LABEL = _("待生效")
+
+
+def shown_state(state: str, effective_on, today: datetime.date | None = None) -> str:
+    """``scheduled`` for a decided change (or batch) whose effective date is after ``today``; else ``state``."""
+    if state == "effective" and effective_on is not None and effective_on > (today or timezone.localdate()):
+        return SCHEDULED
+    return state
+
+
+def state_label(state: str, effective_on, today: datetime.date | None = None, choices=TransferState) -> str:
+    """The state's words, with the date for a scheduled one ("待生效（2027-01-01 起）" / "scheduled for …")."""
+    if shown_state(state, effective_on, today) == SCHEDULED:
+        return gettext("待生效（%(day)s 起）") % {"day": effective_on.isoformat()}
+    return str(dict(choices.choices).get(state, state))
+
+
+def shown_state_q(value: str, today: datetime.date | None = None, prefix: str = "") -> Q:
+    """A filter on the shown state: ``scheduled`` and ``effective`` split by the effective date."""
+    today = today or timezone.localdate()
+    if value == SCHEDULED:
+        return Q(**{f"{prefix}state": "effective", f"{prefix}effective_on__gt": today})
+    if value == "effective":
+        return Q(**{f"{prefix}state": "effective", f"{prefix}effective_on__lte": today})
+    return Q(**{f"{prefix}state": value})
 
 
 class Batch(models.Model):
@@ -44,6 +74,14 @@ class Batch(models.Model):
 
     def __str__(self):
         return f"{self.number} {self.title}".strip()
+
+    @property
+    def shown_state(self) -> str:
+        """As :attr:`Transfer.shown_state`: an effective batch whose date has not come is ``scheduled``."""
+        return shown_state(self.state, self.effective_on)
+
+    def get_state_display(self) -> str:
+        return state_label(self.state, self.effective_on, choices=BatchState)
 
 
 class Transfer(models.Model):
@@ -124,6 +162,15 @@ class Transfer(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.item_id} {self.giver_id}→{self.receiver_id or '-'} {self.effective_on}"
+
+    @property
+    def shown_state(self) -> str:
+        """The state as it is true today: a transfer decided in full whose date has not come is ``scheduled``
+        (待生效), not yet in force; it becomes ``effective`` on its date (its rows start then)."""
+        return shown_state(self.state, self.effective_on)
+
+    def get_state_display(self) -> str:
+        return state_label(self.state, self.effective_on)
 
 
 class TransferParty(models.Model):
