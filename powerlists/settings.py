@@ -276,6 +276,11 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "powerlists.models.choices.Category",
         "EvaluationCategoryEnum": "powerlists.models.evaluation.EvaluationCategory",
         "EvaluationRoundStateEnum": "powerlists.models.evaluation.RoundState",
+        "BasisRoleEnum": "powerlists.models.choices.BasisRole",
+        "LawKindEnum": "powerlists.models.choices.LawKind",
+        "InitiationEnum": "powerlists.models.choices.Initiation",
+        "ProcessingStepEnum": "powerlists.models.choices.ProcessingStep",
+        "EditionStateEnum": "powerlists.models.choices.EditionState",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -49,7 +49,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Department
         fields = ["id", "code", "name", "kind", "kind_label", "government", "government_name", "upper_department",
-                  "divisions"]
+                  "credit_code", "approvals_concentrated", "divisions"]
 
 
 class DepartmentFilter(django_filters.FilterSet):

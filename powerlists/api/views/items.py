@@ -8,7 +8,7 @@ for anonymous callers.
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -19,8 +19,25 @@ from rest_framework.response import Response
 
 from ... import policy
 from ...audit_chain import events_verify
-from ...models import AuditEvent, Category, Department, Division, Government, PowerItem, Tier, Transfer
+from ...models import (
+    AuditEvent,
+    BasisRole,
+    Category,
+    Department,
+    Division,
+    Government,
+    Initiation,
+    Law,
+    LegalBasis,
+    PowerItem,
+    ProcessingStep,
+    Tier,
+    Transfer,
+)
+from ...models.laws import MAX_ARTICLE_TEXT
 from ...services import create_item, update_item
+from ...services.bounds import MAX_LEGAL_TEXT, MAX_LIST_ENTRY, MAX_LIST_ITEMS, MAX_REASON
+from ...services.items import MAX_BASES, TEXT_LIMITS
 from ..concurrency import expected_version, with_etag
 from ..filters import IdFilter, id_field
 from ..idempotency import idempotent
@@ -38,8 +55,41 @@ from .transfers import (
 STATUSES = [("active", "现行"), ("cancelled", "已取消"), ("replaced", "已调整")]
 
 
+class LawBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Law
+        fields = ["id", "name", "kind", "document", "version_date", "effective_on"]
+        read_only_fields = fields
+
+
+class LegalBasisSerializer(serializers.ModelSerializer):
+    """设定依据 / 实施依据: one article of one law (in the version cited)."""
+
+    law = LawBriefSerializer(read_only=True)
+
+    class Meta:
+        model = LegalBasis
+        fields = ["role", "law", "article", "text"]
+        read_only_fields = fields
+
+
+class ProcessingStepSerializer(serializers.Serializer):
+    """One step of multi-level processing (初审 → 审核 → 决定 → 备案) and the national level that takes it."""
+
+    step = serializers.ChoiceField(choices=ProcessingStep.choices)
+    level = serializers.IntegerField(min_value=1, max_value=6, help_text="1 国家, 2 省, 3 市, 4 县, 5 乡镇（街道）, 6 村（社区）")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
 class PowerItemSerializer(serializers.ModelSerializer):
     """A power item as the API shows it (output only)."""
+
+    bases = LegalBasisSerializer(many=True, read_only=True, help_text="设定依据 and 实施依据, structured.")
+    processing_steps = ProcessingStepSerializer(many=True, read_only=True)
+    levels = serializers.ListField(child=serializers.IntegerField(), read_only=True,
+                                   help_text="行使层级: the national level codes at which the item is exercised.")
+    parent_code = serializers.CharField(source="parent.code", read_only=True, allow_null=True, default=None,
+                                        help_text="The main item's code (主项), for a sub-item (子项).")
 
     government = serializers.CharField(source="government.code", read_only=True)
     government_name = serializers.CharField(source="government.name", read_only=True)
@@ -53,10 +103,19 @@ class PowerItemSerializer(serializers.ModelSerializer):
         fields = [
             "id", "government", "government_name", "code", "name", "category", "category_label", "field",
             "legal_basis", "statutory_days", "promised_days", "responsibilities", "accountability", "department",
-            "department_name", "division", "division_name", "parent", "lowest_tier", "is_core", "status",
-            "cancelled_on", "replaced_by", "replaced_on", "version", "created_at", "updated_at",
+            "department_name", "division", "division_name", "parent", "parent_code", "lowest_tier", "is_core",
+            "basic_code", "initiation", "levels", "processing_steps", "bases", "fee_basis", "service_object",
+            "supervision", "supervision_phone", "status", "cancelled_on", "replaced_by", "replaced_on", "version",
+            "created_at", "updated_at",
         ]
         read_only_fields = fields
+
+
+class LegalBasisInSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=BasisRole.choices, help_text="setting (设定依据) or implementing (实施依据)")
+    law = id_field(Law.objects.all(), help_text="Id of a registered law (/api/v1/laws/).")
+    article = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="如：第二十九条")
+    text = serializers.CharField(max_length=MAX_ARTICLE_TEXT, required=False, allow_blank=True)
 
 
 class ItemValuesSerializer(serializers.Serializer):
@@ -66,11 +125,32 @@ class ItemValuesSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     category = serializers.ChoiceField(choices=Category.choices)
     field = serializers.CharField(max_length=50, required=False, allow_blank=True, help_text="领域, e.g. 市场监管")
-    legal_basis = serializers.CharField(required=False, allow_blank=True)
+    legal_basis = serializers.CharField(max_length=MAX_LEGAL_TEXT, required=False, allow_blank=True,
+                                        help_text="依据（原文）: the legal basis as the list words it.")
     statutory_days = serializers.IntegerField(min_value=0, max_value=3650, required=False, allow_null=True)
     promised_days = serializers.IntegerField(min_value=0, max_value=3650, required=False, allow_null=True)
-    responsibilities = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
-    accountability = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
+    responsibilities = serializers.ListField(child=serializers.CharField(allow_blank=True, max_length=MAX_LIST_ENTRY),
+                                             max_length=MAX_LIST_ITEMS, required=False)
+    accountability = serializers.ListField(child=serializers.CharField(allow_blank=True, max_length=MAX_LIST_ENTRY),
+                                           max_length=MAX_LIST_ITEMS, required=False)
+    basic_code = serializers.CharField(max_length=12, required=False, allow_blank=True,
+                                       help_text="基本编码: 12 digits or capital letters.")
+    initiation = serializers.ChoiceField(choices=Initiation.choices, required=False, allow_blank=True,
+                                         help_text="依申请 (application) or 依职权 (ex_officio).")
+    levels = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=6), max_length=6,
+                                   required=False, help_text="行使层级, e.g. [2, 3, 4]; the lowest sets lowest_tier.")
+    processing_steps = serializers.ListField(child=ProcessingStepSerializer(), required=False, max_length=12,
+                                             help_text="多级办理: which level takes each step.")
+    bases = serializers.ListField(child=LegalBasisInSerializer(), required=False, max_length=MAX_BASES,
+                                  help_text="Replaces the item's structured legal bases.")
+    fee_basis = serializers.CharField(max_length=TEXT_LIMITS["fee_basis"], required=False, allow_blank=True,
+                                      help_text="收费依据及标准")
+    service_object = serializers.CharField(max_length=TEXT_LIMITS["service_object"], required=False, allow_blank=True,
+                                           help_text="服务对象")
+    supervision = serializers.CharField(max_length=TEXT_LIMITS["supervision"], required=False, allow_blank=True,
+                                        help_text="监督方式")
+    supervision_phone = serializers.CharField(max_length=TEXT_LIMITS["supervision_phone"], required=False,
+                                              allow_blank=True, help_text="监督电话")
     lowest_tier = serializers.ChoiceField(choices=Tier.choices, required=False)
     is_core = serializers.BooleanField(required=False)
     department = id_field(Department.objects.all(), required=False,
@@ -78,12 +158,24 @@ class ItemValuesSerializer(serializers.Serializer):
     division = id_field(Division.objects.all(), required=False, allow_null=True)
     parent = id_field(PowerItem.objects.all(), required=False, allow_null=True,
                                                 help_text="Id of the main item, for a sub-item.")
-    reason = serializers.CharField(required=False, allow_blank=True, help_text="Why; kept in the audit trail.")
+    reason = serializers.CharField(max_length=MAX_REASON, required=False, allow_blank=True,
+                                   help_text="Why; kept in the audit trail.")
+
+    def validate_government(self, value):
+        government = Government.objects.filter(code=value).first()
+        if government is None:
+            raise serializers.ValidationError(f"没有代码为“{value}”的政府。 / No government with code “{value}”.")
+        return government
+
+    def validate_processing_steps(self, value):
+        return [dict(step) for step in value]
+
+    def validate_bases(self, value):
+        return [dict(basis) for basis in value]
 
 
 class ItemCreateSerializer(ItemValuesSerializer):
-    government = serializers.SlugRelatedField(slug_field="code", queryset=Government.objects.all(),
-                                              help_text="Code of the government whose list defines the item.")
+    government = serializers.CharField(max_length=50, help_text="Code of the government whose list defines the item.")
     holder_from = serializers.DateField(required=False, allow_null=True,
                                         help_text="The government exercises the item from this date.")
 
@@ -180,7 +272,8 @@ class PowerItemViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
-        return PowerItem.objects.select_related("government", "department", "division")
+        return PowerItem.objects.select_related("government", "department", "division", "parent").prefetch_related(
+            Prefetch("bases", queryset=LegalBasis.objects.select_related("law").order_by("position", "id")))
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
