@@ -72,18 +72,22 @@ from powerlists.models import (
     Batch,
     Category,
     Department,
+    Edition,
     EvaluationResult,
     EvaluationRound,
     Evidence,
     Exercise,
     Government,
     IdempotencyRecord,
+    ImportMapping,
+    Law,
     PowerItem,
     Tier,
     Transfer,
 )
-from powerlists.services import evaluation, workflow
+from powerlists.services import editions, evaluation, workflow
 from powerlists.services.imports import fingerprint as file_fingerprint
+from powerlists.services.laws import create_law
 from powerlists.spreadsheets import ITEM_COLUMNS, write_csv
 
 D = datetime.date
@@ -131,6 +135,18 @@ api-item-list                          POST    SCOPED     home              h_ed
 api-item-detail                        GET     PUBLIC     item_free         -
 api-item-detail                        PATCH   SCOPED     item_free         h_editor
 api-item-history                       GET     PUBLIC     item_draft        h_reviewer
+
+api-government-editions                GET     PUBLIC     home              h_editor
+api-government-editions                POST    SCOPED     home              h_editor
+api-government-edition                 GET     PUBLIC     edition_published -
+api-government-edition                 GET     PRIVATE    edition_draft     h_editor
+api-government-edition-compare         GET     PUBLIC     edition_published -
+api-government-edition-approve         POST    SCOPED     edition_draft     h_reviewer
+api-government-edition-publish         POST    SCOPED     edition_approved  h_reviewer
+api-government-edition-file            POST    SCOPED     edition_published root
+api-law-list                           GET     PUBLIC     -                 -
+api-law-list                           POST    SIGNED_IN  -                 h_editor
+api-law-detail                         GET     PUBLIC     law               -
 # --- API: transfers
 api-transfer-list                      GET     PUBLIC     -                 h_reviewer
 api-transfer-list                      POST    SCOPED     home              h_editor
@@ -458,6 +474,17 @@ def _build_world() -> World:
     def batch(title, number):
         return workflow.create_batch(actor=h_editor, issuer=w.home, title=title, number=number, effective_on=DAY)
 
+    # Editions of the district's list: a draft (private: its title is a secret), one approved, one published.
+    w.edition_draft = editions.draft_edition(w.home, number="2019", title="秘密清单版本-草稿", actor=h_editor)
+    w.edition_approved = editions.approve_edition(
+        editions.draft_edition(w.home, number="2020", title="秘密清单版本-待公布", actor=h_editor),
+        approved_on=D(2020, 3, 1), actor=h_reviewer)
+    w.edition_published = editions.publish_edition(
+        editions.approve_edition(editions.draft_edition(w.home, number="2018", title="罗湖区权责清单（2018年版）",
+                                                        actor=h_editor), approved_on=D(2018, 3, 1), actor=h_reviewer),
+        document_number="罗府〔2018〕5号", published_on=D(2018, 3, 15), actor=h_reviewer)
+    w.law = create_law(name="中华人民共和国行政许可法", kind="law", version_date=D(2003, 8, 27))
+
     w.batch_draft = batch("秘密批次-甲", "罗府秘密〔2017〕1号")
     w.in_batch_draft = offer(items["b1"], "秘密理由-批一", w.batch_draft)
     workflow.submit(w.in_batch_draft, actor=maker)
@@ -685,6 +712,27 @@ REQUESTS: dict[str, Callable[[World], Req]] = {
     "api-item-list:POST:home": lambda w: api(f"{V1}/items/", {"government": "440303", "code": "N01",
                                                               "name": "新增事项", "category": "licensing"}, ok=(201,)),
     "api-item-detail:GET:item_free": lambda w: api(f"{V1}/items/{w.item_free.pk}/"),
+    "api-government-editions:GET:home": lambda w: api(f"{V1}/governments/440303/editions/"),
+    "api-government-editions:POST:home": lambda w: api(f"{V1}/governments/440303/editions/",
+                                                       {"number": "2022", "title": "罗湖区权责清单（2022年版）"},
+                                                       ok=(201,)),
+    "api-government-edition:GET:edition_published": lambda w: api(f"{V1}/governments/440303/editions/2018/"),
+    "api-government-edition:GET:edition_draft": lambda w: api(f"{V1}/governments/440303/editions/2019/"),
+    "api-government-edition-compare:GET:edition_published": lambda w: api(
+        f"{V1}/governments/440303/editions/2018/compare/?with=2018"),
+    "api-government-edition-approve:POST:edition_draft": lambda w: api(
+        f"{V1}/governments/440303/editions/2019/approve/", {"approved_on": "2019-03-01"}),
+    "api-government-edition-publish:POST:edition_approved": lambda w: api(
+        f"{V1}/governments/440303/editions/2020/publish/", {"document_number": "罗府〔2020〕2号",
+                                                            "published_on": "2020-03-15"}),
+    "api-government-edition-file:POST:edition_published": lambda w: api(
+        f"{V1}/governments/440303/editions/2018/file/", {"filed_with": "4403", "filed_on": "2018-04-01"}),
+    "api-law-list:GET:-": lambda w: api(f"{V1}/laws/"),
+    # Laws are one register for every list: anyone with an editor role somewhere registers one (201: the
+    # outsider and the neighbour are administrators elsewhere); a person with no role is refused (403).
+    "api-law-list:POST:-": lambda w: api(f"{V1}/laws/", {"name": "不动产登记暂行条例", "kind": "administrative_regulation",
+                                                         "version_date": "2014-11-24"}, ok=(201, 403)),
+    "api-law-detail:GET:law": lambda w: api(f"{V1}/laws/{w.law.pk}/"),
     "api-item-detail:PATCH:item_free": lambda w: api(f"{V1}/items/{w.item_free.pk}/", {"name": "公开事项NM-改名"},
                                                      headers={"HTTP_IF_MATCH": "*"}),
     "api-item-history:GET:item_draft": lambda w: api(f"{V1}/items/{w.item_draft.pk}/history/?page_size=500",
@@ -944,6 +992,9 @@ WRITTEN = (
     (Department, "COUNT(*)"),
     (Membership, "COUNT(*)"),
     (IdempotencyRecord, "COUNT(*)"),
+    (Edition, "COUNT(*)", "SUM(version)", "SUM(LENGTH(state))"),
+    (Law, "COUNT(*)"),
+    (ImportMapping, "COUNT(*)"),
 )
 
 

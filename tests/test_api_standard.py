@@ -120,3 +120,81 @@ def test_a_department_shows_its_credit_code_and_whether_it_concentrates_approval
                                       approvals_concentrated=True)
     data = api.get(f"/api/v1/departments/{dept.pk}/").json()
     assert (data["credit_code"], data["approvals_concentrated"]) == (code, True)
+
+
+# --- laws and editions -------------------------------------------------------------------------------------
+
+
+def test_laws_are_listed_searched_and_registered_by_an_editor(tree, people, api):
+    _law()
+    assert api.get("/api/v1/laws/", {"search": "城乡规划"}).json()["count"] == 1
+    body = {"name": "《中华人民共和国行政许可法》", "kind": "law", "version_date": "2019-04-23",
+            "document": "中华人民共和国主席令第二十九号"}
+    assert api.post("/api/v1/laws/", body, format="json").status_code == 401
+    created = client_for(people.city_editor).post("/api/v1/laws/", body, format="json")
+    assert created.status_code == 201 and created.json()["name"] == "中华人民共和国行政许可法"
+    again = client_for(people.city_editor).post("/api/v1/laws/", body, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "law_exists"
+    assert api.get(f"/api/v1/laws/{created.json()['id']}/").json()["version_date"] == "2019-04-23"
+
+
+def _edition_step(client, number, step, body, etag=None):
+    headers = {"HTTP_IF_MATCH": etag} if etag else {}
+    return client.post(f"/api/v1/governments/2301/editions/{number}/{step}/", body, format="json", **headers)
+
+
+def test_an_edition_is_drafted_approved_published_filed_and_fetched_by_number(tree, people, api, make_item):
+    make_item(tree.city, code="E1", name="建设工程规划许可", holder_from=D(2018, 1, 1))
+    editor, reviewer = client_for(people.city_editor), client_for(people.city_reviewer)
+    drafted = editor.post("/api/v1/governments/2301/editions/", {"number": "2019", "title": "哈尔滨市权责清单（2019年版）"},
+                          format="json")
+    assert drafted.status_code == 201 and drafted.json()["state"] == "draft"
+    assert api.get("/api/v1/governments/2301/editions/").json() == []  # the public does not see a draft
+    assert api.get("/api/v1/governments/2301/editions/2019/").status_code == 404
+    assert [e["number"] for e in editor.get("/api/v1/governments/2301/editions/").json()] == ["2019"]
+
+    assert _edition_step(editor, "2019", "approve", {"approved_on": "2019-03-01"}).status_code == 403
+    approved = _edition_step(reviewer, "2019", "approve", {"approved_on": "2019-03-01"}, drafted["ETag"])
+    assert approved.status_code == 200 and approved.json()["state"] == "approved"
+    stale = _edition_step(reviewer, "2019", "publish", {"document_number": "哈政发〔2019〕3号",
+                                                        "published_on": "2019-03-15"}, drafted["ETag"])
+    assert stale.status_code == 412  # If-Match of a version already changed
+    published = _edition_step(reviewer, "2019", "publish", {"document_number": "哈政发〔2019〕3号",
+                                                            "published_on": "2019-03-15"}, approved["ETag"])
+    assert published.status_code == 200 and published.json()["document_number"] == "哈政发〔2019〕3号"
+    filed = _edition_step(client_for(people.administrator), "2019", "file",
+                          {"filed_with": "23", "filed_on": "2019-04-01", "filing_number": "黑编备〔2019〕1号"})
+    assert filed.status_code == 200 and filed.json()["filed_with"] == "23" and filed.json()["state"] == "filed"
+
+    detail = api.get("/api/v1/governments/2301/editions/2019/").json()
+    assert detail["edition"]["published_on"] == "2019-03-15" and detail["count"] == 1
+    assert detail["results"][0]["code"] == "E1"
+
+
+def test_two_editions_compare(tree, people, api, make_item):
+    from powerlists.services import editions as service
+
+    make_item(tree.city, code="A1", name="甲", holder_from=D(2018, 1, 1))
+    make_item(tree.city, code="B1", name="乙", holder_from=D(2020, 6, 1))
+    for number, day in (("2019", D(2019, 3, 15)), ("2021", D(2021, 3, 15))):
+        edition = service.draft_edition(tree.city, number=number, title=f"{number}年版", actor=people.city_editor)
+        edition = service.approve_edition(edition, approved_on=day, actor=people.city_reviewer)
+        service.publish_edition(edition, document_number=f"哈政发〔{number}〕1号", published_on=day,
+                                actor=people.city_reviewer)
+    result = api.get("/api/v1/governments/2301/editions/2021/compare/", {"with": "2019"})
+    assert result.status_code == 200, result.content
+    body = result.json()
+    assert (body["older"]["number"], body["newer"]["number"]) == ("2019", "2021")
+    assert [r["code"] for r in body["added"]] == ["B1"] and body["unchanged"] == 1 and body["removed"] == []
+    assert api.get("/api/v1/governments/2301/editions/2021/compare/").status_code == 400
+    assert api.get("/api/v1/governments/2301/editions/2021/compare/", {"with": "1999"}).status_code == 404
+
+
+def test_the_editions_list_is_one_query_whatever_its_length(tree, people, api, django_assert_max_num_queries):
+    from powerlists.services import editions as service
+
+    for n in range(6):
+        service.draft_edition(tree.city, number=f"20{n:02d}", title="版", actor=people.city_editor)
+    editor = client_for(people.city_editor)
+    with django_assert_max_num_queries(6):  # the government, the editions, the caller's roles and session
+        assert len(editor.get("/api/v1/governments/2301/editions/").json()) == 6

@@ -18,7 +18,7 @@ from ..models import Edition, EditionState, Government, Tier, TownZoneMerger
 from .audit import record, snapshot
 from .errors import Conflict, InvalidInput, RuleViolation
 
-NUMBER = re.compile(r"^[0-9A-Za-z._-]{1,30}$")
+NUMBER = re.compile(r"^[0-9A-Za-z_-]{1,30}$")  # no dot: an address ending in .json is no edition
 
 
 def _text(value, limit: int, zh: str, en: str, *, required: bool = False) -> str:
@@ -64,8 +64,8 @@ def draft_edition(
     """The 编办 drafts a new edition of ``government``'s list."""
     number = _text(number, 30, "版本号", "The edition number", required=True)
     if not NUMBER.match(number):
-        raise InvalidInput("invalid_edition_number", "版本号只能由字母、数字、点、下划线或连字符组成（如 2021）。",
-                           "An edition number is letters, digits, dots, underscores or hyphens (e.g. 2021).")
+        raise InvalidInput("invalid_edition_number", "版本号只能由字母、数字、下划线或连字符组成（如 2021）。",
+                           "An edition number is letters, digits, underscores or hyphens (e.g. 2021).")
     title = _text(title, 200, "标题", "The title", required=True)
     if actor is not None:
         policy.require(actor, "edition.draft", government)
