@@ -202,6 +202,14 @@ government                             GET     PUBLIC     home              -
 government-export                      GET     PUBLIC     home              -
 government-diff                        GET     PUBLIC     home              -
 government-chart                       GET     PUBLIC     home              -
+government-editions                    GET     PUBLIC     home              h_editor
+government-edition                     GET     PUBLIC     edition_published -
+government-edition                     GET     PRIVATE    edition_draft     h_editor
+government-editions-compare            GET     PUBLIC     home              -
+workspace-edition-draft                POST    SCOPED     home              h_editor
+workspace-edition-step                 POST    SCOPED     edition_draft/approve h_reviewer
+workspace-edition-step                 POST    SCOPED     edition_approved/publish h_reviewer
+workspace-edition-step                 POST    SCOPED     edition_published/file root
 item                                   GET     PUBLIC     item_draft        -
 department                             GET     PUBLIC     home_dept         -
 evaluation-rounds                      GET     PUBLIC     -                 h_editor
@@ -811,6 +819,19 @@ REQUESTS: dict[str, Callable[[World], Req]] = {
     "government-export:GET:home": lambda w: page("/g/440303/export.xlsx"),
     "government-diff:GET:home": lambda w: page("/g/440303/diff/?from=2016-06-01&to=2018-01-01"),
     "government-chart:GET:home": lambda w: page("/g/440303/chart/?date=2017-03-01"),
+    "government-editions:GET:home": lambda w: page("/g/440303/editions/"),
+    "government-edition:GET:edition_published": lambda w: page("/g/440303/editions/2018/"),
+    "government-edition:GET:edition_draft": lambda w: page("/g/440303/editions/2019/", witness="秘密清单版本-草稿"),
+    "government-editions-compare:GET:home": lambda w: page("/g/440303/editions/compare/?a=2018&b=2018"),
+    "workspace-edition-draft:POST:home": lambda w: web("/workspace/editions/440303/draft/",
+                                                       {"number": "2022", "title": "罗湖区权责清单（2022年版）"}),
+    "workspace-edition-step:POST:edition_draft/approve": lambda w: web(
+        f"/workspace/editions/{w.edition_draft.pk}/approve/", {"approved_on": "2019-03-01"}),
+    "workspace-edition-step:POST:edition_approved/publish": lambda w: web(
+        f"/workspace/editions/{w.edition_approved.pk}/publish/", {"document_number": "罗府〔2020〕2号",
+                                                                  "published_on": "2020-03-15"}),
+    "workspace-edition-step:POST:edition_published/file": lambda w: web(
+        f"/workspace/editions/{w.edition_published.pk}/file/", {"filed_with": "4403", "filed_on": "2018-04-01"}),
     "item:GET:item_draft": lambda w: page(f"/items/{w.item_draft.pk}/"),
     "department:GET:home_dept": lambda w: page(f"/departments/{w.home_dept.pk}/"),
     "evaluation-rounds:GET:-": lambda w: page("/evaluation/", witness="秘密评估轮次"),

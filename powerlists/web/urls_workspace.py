@@ -1,8 +1,8 @@
 """The workspace (login required): included by powerlists/web/urls.py under /workspace/."""
-from django.urls import path
+from django.urls import path, re_path
 
 from . import converters  # noqa: F401  (registers <id:…>)
-from .views import evaluation, evaluation_import, workspace, workspace_import, workspace_tokens
+from .views import editions, evaluation, evaluation_import, workspace, workspace_import, workspace_tokens
 
 urlpatterns = [
     path("", workspace.index, name="workspace"),
@@ -20,6 +20,9 @@ urlpatterns = [
     path("import/", workspace_import.upload, name="workspace-import"),
     path("import/confirm/", workspace_import.confirm, name="workspace-import-confirm"),
     path("import/mapping/", workspace_import.mapping, name="workspace-import-mapping"),
+    re_path(r"^editions/(?P<code>[0-9A-Za-z_-]{1,20})/draft/$", editions.edition_draft, name="workspace-edition-draft"),
+    re_path(r"^editions/(?P<pk>[0-9]{1,18})/(?P<step>approve|publish|file)/$", editions.edition_step,
+            name="workspace-edition-step"),
     path("import/template.<str:fmt>", workspace_import.template, name="workspace-import-template"),
     # evaluation: every change is here (login required); reading is at /evaluation/ (urls_public)
     path("evaluation/new/", evaluation.round_new, name="workspace-evaluation-new"),

@@ -18,19 +18,24 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from ... import standard_codes
 from ...audit_chain import events_verify
 from ...models import (
     Arrangement,
     AuditEvent,
+    BasisRole,
     Batch,
     BatchState,
     Category,
     Department,
     Exercise,
     Government,
+    Initiation,
+    LegalBasis,
     Method,
     Origin,
     PowerItem,
+    ProcessingStep,
     Role,
     Tier,
     Transfer,
@@ -331,10 +336,15 @@ def item(request, pk: str):
                          "summary": _("%(government)s 开始行使该事项") % {"government": first.government.name},
                          "batch": "", "details": [], "giver": _gov_link(first.government), "receiver": None})
     timeline.extend(_event(t, item) for t in transfers)
+    for row in exercises:  # 实施编码: the exercising body's credit code + its level + the basic code
+        row.implementing_code = standard_codes.implementing_code(
+            row.department.credit_code if row.department else "", row.government.tier, item.basic_code)
     chain = ancestors(item.government, include_self=True)
     crumbs = [_crumb(g.name, reverse("government", args=[g.code])) for g in chain]
     crumbs.append(_crumb(item.name))
+    bases = list(LegalBasis.objects.filter(item=item).select_related("law").order_by("position", "id"))
     context = {
+        "standard": _standard_fields(item, bases),
         "item": item, "day": day, "today": today, "exercises": exercises, "sub_items": sub_items,
         "predecessors": predecessors, "timeline": timeline, "crumbs": crumbs,
         "status": _status_label(item.status_on(day)),
@@ -343,6 +353,34 @@ def item(request, pk: str):
         "history_verified": events_verify(AuditEvent.objects.filter(item=item)),
     }
     return _page(request, "web/public/item.html", context, params)
+
+
+def _level_name(level: int) -> str:
+    return _("%(level)s级") % {"level": _(standard_codes.LEVEL_NAMES.get(level, str(level)))}
+
+
+def _standard_fields(item: PowerItem, bases: list) -> dict:
+    """The standard fields of a 权责清单 item as the page shows them (blank ones left out)."""
+    steps = [{"level": _level_name(s["level"]), "step": str(ProcessingStep(s["step"]).label), "note": s.get("note", ""),
+              "raw": s} for s in item.processing_steps or []]
+    notes = []
+    decision = next((s["raw"] for s in steps if s["raw"]["step"] == ProcessingStep.DECISION), None)
+    if decision is not None:
+        below = [s for s in steps if s["raw"]["step"] in (ProcessingStep.PRELIMINARY, ProcessingStep.REVIEW)
+                 and s["raw"]["level"] > decision["level"]]
+        above = [s for s in steps if s["raw"]["step"] == ProcessingStep.FILING and s["raw"]["level"] < decision["level"]]
+        where = _level_name(decision["level"])
+        if not below:
+            notes.append(_("%(level)s决定，无需下级初审。") % {"level": where})
+        if not above:
+            notes.append(_("%(level)s决定，无需报上级备案。") % {"level": where})
+    return {
+        "levels": "、".join(_level_name(level) for level in item.levels or []),
+        "initiation": str(Initiation(item.initiation).label) if item.initiation else "",
+        "steps": steps, "step_notes": notes,
+        "setting": [b for b in bases if b.role == BasisRole.SETTING],
+        "implementing": [b for b in bases if b.role == BasisRole.IMPLEMENTING],
+    }
 
 
 # --- 4. the difference between two dates ----------------------------------------------------------------
@@ -376,6 +414,13 @@ def government_diff(request, code: str):
     today = timezone.localdate()
     date_to = params.date("to", today)
     date_from = params.date("from", a_year_before(date_to))
+    context = diff_context(government, date_from, date_to)
+    context["crumbs"] = _government_crumbs(government, ancestors(government), _crumb(_("清单变化")))
+    return _page(request, "web/public/diff.html", context, params)
+
+
+def diff_context(government: Government, date_from: datetime.date, date_to: datetime.date) -> dict:
+    """What the diff page shows between two dates (also two editions compared: views/editions.py)."""
     result = diff(government, date_from, date_to)
     for row in result.added + result.removed:
         _decorate(row, government.code)
@@ -384,12 +429,8 @@ def government_diff(request, code: str):
         _decorate(old, government.code)
         _decorate(new, government.code)
         changed.append({"before": old, "after": new, "changes": _changes(old, new)})
-    chain = ancestors(government)
-    context = {
-        "government": government, "date_from": date_from, "date_to": date_to, "result": result,
-        "changed": changed, "crumbs": _government_crumbs(government, chain, _crumb(_("清单变化"))),
-    }
-    return _page(request, "web/public/diff.html", context, params)
+    return {"government": government, "date_from": date_from, "date_to": date_to, "result": result,
+            "changed": changed}
 
 
 # --- 5. where powers sit ------------------------------------------------------------------------------------
