@@ -3,7 +3,9 @@
 Each fixture file is a list of operations applied in order; each operation is one service call:
 ``government`` → create_government, ``department`` → create_department, ``division`` → create_division,
 ``item`` → create_item(holder_from=…), ``batch`` → create_batch (recorded as already effective),
-``devolve`` / ``recall`` / ``share`` / ``cancel`` / ``adjust`` → the service of that name.
+``devolve`` / ``recall`` / ``share`` / ``cancel`` / ``adjust`` → the service of that name; ``law`` →
+laws.create_law (one version of a law, named by its ``key``; items cite it in ``bases``), ``law_revision``
+→ laws.apply_law_revision.
 
 The review workflow (case 000, Harbin) is played by demo users, each op naming its ``actor`` by
 username: ``user`` → create_user and accounts.services.grant (one per membership), ``batch_draft`` →
@@ -115,6 +117,7 @@ class Loader:
         self.users: dict[str, object] = {}
         self.proposals: dict[str, object] = {}
         self.rounds: dict[str, object] = {}
+        self.laws: dict[str, object] = {}
         self._password_hash: str | None = None
         self.progress = progress
         self.counts: Counter = Counter()
@@ -188,19 +191,53 @@ class Loader:
         )
         self.divisions[(op["government"], op["department"], op["name"])] = d
 
+    def law(self, key):
+        try:
+            return self.laws[key]
+        except KeyError:
+            raise SeedLoadError(f"种子数据引用了未登记的法律法规 {key}。",
+                                f"The seed data names an unregistered law {key}.") from None
+
+    def bases(self, entries):
+        """Structured legal bases: ``[{"role", "law": law key, "article", "text"}]`` → services' form."""
+        return [{"role": b.get("role", "setting"), "law": self.law(b["law"]), "article": b.get("article", ""),
+                 "text": b.get("text", "")} for b in entries or []]
+
+    def op_law(self, op):
+        """One version of a law (laws.create_law), named by ``key`` in later ops."""
+        self.laws[op["key"]] = services.create_law(
+            name=op["name"], kind=op["kind"], version_date=_date(op["version_date"]), document=op.get("document", ""),
+            effective_on=_date(op.get("effective_on")), actor_name=ACTOR_NAME)
+
     def op_item(self, op):
         gov = op["government"]
         department = self.departments[(gov, op["department"])] if op.get("department") else None
         division = self.divisions[(gov, op["department"], op["division"])] if op.get("division") else None
+        extra = {}
+        if op.get("bases"):
+            extra["bases"] = self.bases(op["bases"])
+        if op.get("parent"):
+            extra["parent"] = self.item([gov, op["parent"]])
+        for name in ("initiation", "levels"):
+            if op.get(name):
+                extra[name] = op[name]
         item = services.create_item(
             government=self.gov(gov), holder_from=_date(op.get("holder_from")), actor_name=ACTOR_NAME,
             code=op["code"], name=op["name"], category=op["category"], field=op.get("field", ""),
             legal_basis=op.get("legal_basis", ""), statutory_days=op.get("statutory_days"),
             promised_days=op.get("promised_days"), responsibilities=op.get("responsibilities", []),
             accountability=op.get("accountability", []), lowest_tier=op.get("lowest_tier", 5),
-            is_core=op.get("is_core", False), department=department, division=division,
+            is_core=op.get("is_core", False), department=department, division=division, **extra,
         )
         self.items[(gov, op["code"])] = item
+
+    def op_law_revision(self, op):
+        """The law (or the list's reading of it) raised the item's lowest tier: laws.apply_law_revision.
+        Governments below it keep their rows until recalled; the evaluation's tier rule finds them."""
+        key = tuple(op["item"])
+        self.items[key] = services.apply_law_revision(
+            self.item(key), lowest_tier=op["lowest_tier"], effective_on=_date(op["effective_on"]),
+            reason=op["reason"], bases=self.bases(op["bases"]) if op.get("bases") else None, actor_name=ACTOR_NAME)
 
     def op_batch(self, op):
         self.batches[op["key"]] = services.create_batch(
@@ -378,7 +415,7 @@ class Loader:
         self.counts[op["op"]] += 1
 
 
-TRANSFER_OPS = {"devolve", "recall", "share", "cancel", "adjust", "propose"}
+TRANSFER_OPS = {"devolve", "recall", "share", "cancel", "adjust", "propose", "law_revision"}
 
 
 def refresh_planner_statistics() -> None:

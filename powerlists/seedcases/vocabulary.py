@@ -6,6 +6,12 @@ standard sub-item qualifiers (新办、变更、延续、注销…) to reach the
 """
 from __future__ import annotations
 
+import datetime
+import re
+from dataclasses import dataclass
+
+from .laws import law_date
+
 # Names the seeds give verbatim (000–004).
 SEED_NAMES = {
     "企业投资项目核准、备案", "技术改造项目核准", "企业集中提取技术开发费审批", "食品经营许可", "工商登记",
@@ -343,3 +349,385 @@ ACCOUNTABILITY = [
     "擅自增设、变更办理程序或者条件的",
     "办理过程中滥用职权、玩忽职守、徇私舞弊的",
 ]
+
+
+# ------------------------------------------------------------------------------------------------
+# The real vocabulary (issue 13, point 5): each item with its law and article, the department that
+# exercises it, the lowest tier the law allows and the statutory / promised time limits.
+# ------------------------------------------------------------------------------------------------
+#
+# One main item (主项) a line: ``name|category|field|department|bases|tier|town|days|sub-items``
+# - bases: ``law-key:article`` (keys of :data:`powerlists.seedcases.laws.LAWS`), comma-separated; the
+#   first is the setting basis (设定依据), the others implementing bases (实施依据);
+# - tier: the lowest tier at which the law lets a government hold the power itself: P 省, C 设区的市,
+#   X 县级, T 乡镇（街道）;
+# - town: ``T`` when the law itself lets a township government or street office exercise it (e.g. 森林法实施条例
+#   第三十二条: 县级林业主管部门或者其委托的乡、镇人民政府核发采伐许可证), ``委`` when a county may entrust it to a
+#   township under 《行政许可法》第二十四条 (licensing; the entrustment is then an implementing basis), empty
+#   when the law keeps it at ``tier`` or above (环评审批、危险化学品经营许可、取水许可 …);
+# - days: statutory/promised working days (empty: the law sets none);
+# - sub-items (子项): real, distinct sub-items, ``;``-separated, each optionally ``name@law-key:article``.
+ITEM_TABLE = """
+# 投资审批
+企业投资项目核准、备案|licensing|投资审批|发改|投资体制改革决定:二、（二）|X|委|20/5|
+技术改造项目核准|licensing|投资审批|发改|企业投资项目核准暂行办法:第三条|X|委|20/5|
+企业集中提取技术开发费审批|licensing|投资审批|发改|投资体制改革决定:二、（二）|X|委|20/10|
+固定资产投资项目节能审查|licensing|投资审批|发改|节能评估审查办法:第四条|X||20/10|
+政府投资项目审批|licensing|投资审批|发改|投资体制改革决定:三、（二）|X||20/10|政府投资项目建议书审批;政府投资项目可行性研究报告审批;政府投资项目初步设计审批
+外商投资项目核准|licensing|投资审批|发改|外商投资项目核准暂行管理办法:第五条|C||20/10|
+# 规划建设
+建设项目选址意见书核发|licensing|规划建设|规划|城乡规划法:第三十六条|X|委|20/10|
+建设用地规划许可证核发|licensing|规划建设|规划|城乡规划法:第三十七条,城乡规划法:第三十八条|X||20/10|划拨方式建设用地规划许可证核发;出让方式建设用地规划许可证核发
+建设工程规划许可证核发|licensing|规划建设|规划|城乡规划法:第四十条|X|委|20/10|建筑工程规划许可证核发;市政交通工程规划许可证核发;市政管线工程规划许可证核发
+乡村建设规划许可证核发|licensing|规划建设|规划|城乡规划法:第四十一条|X|T|20/10|
+临时建设工程规划许可|licensing|规划建设|规划|城乡规划法:第四十四条|X|委|20/10|
+建设工程竣工规划核实|confirmation|规划建设|规划|城乡规划法:第四十五条|X||20/10|
+建筑报批|licensing|规划建设|规划|城乡规划法:第四十条|X|委|20/5|
+建筑工程施工许可证核发|licensing|规划建设|住建|建筑法:第七条,施工许可办法:第二条|X|委|15/5|
+商品房预售许可|licensing|规划建设|房管|城市房地产管理法:第四十五条,预售办法:第六条|X||10/5|
+房屋建筑工程竣工验收备案|confirmation|规划建设|住建|质量条例:第四十九条|X||15/5|
+防空地下室易地建设审批|licensing|规划建设|人防|人民防空法:第二十二条|X||20/10|
+# 市场监管
+食品经营许可|licensing|市场监管|市场|食品安全法:第二十九条|X|委|20/10|食品流通许可;餐饮服务许可
+食品生产许可|licensing|市场监管|市场|食品安全法:第二十九条|X||20/15|
+工商登记|confirmation|市场监管|市场|公司登记条例:第四条|X||15/3|有限责任公司设立登记;有限责任公司变更登记;有限责任公司注销登记;分公司设立登记
+个体工商户登记|confirmation|市场监管|市场|个体工商户条例:第三条|X|T|15/1|个体工商户开业登记;个体工商户变更登记;个体工商户注销登记
+农民专业合作社登记|confirmation|市场监管|市场|合作社法:第十三条|X||20/5|
+药品零售企业许可|licensing|市场监管|市场|药品管理法:第十四条|X||30/20|
+特种设备使用登记|confirmation|市场监管|市场|特种设备条例:第二十五条|C||30/15|
+旅行社设立许可|licensing|市场监管|旅游|旅行社条例:第六条|P||20/10|
+典当行设立审核|licensing|市场监管|商务|典当办法:第十二条|C||20/10|
+# 公共卫生
+卫生许可|licensing|公共卫生|卫计|公共场所条例:第八条|X|委|20/10|住宿场所卫生许可;沐浴场所卫生许可;美容美发场所卫生许可;游泳场所卫生许可
+饮用水供水单位卫生许可|licensing|公共卫生|卫计|饮用水办法:第七条|X||20/10|
+医疗机构设置审批|licensing|公共卫生|卫计|医疗机构条例:第九条|X||30/20|
+医疗机构执业登记|licensing|公共卫生|卫计|医疗机构条例:第十五条|X||45/20|诊所执业登记;门诊部执业登记;卫生院执业登记
+医师执业注册|licensing|公共卫生|卫计|执业医师法:第十三条|X||30/10|
+护士执业注册|licensing|公共卫生|卫计|护士条例:第八条|X||20/10|
+母婴保健技术服务执业许可|licensing|公共卫生|卫计|母婴保健法:第三十二条|X||20/10|
+放射诊疗许可|licensing|公共卫生|卫计|放射诊疗规定:第四条|X||20/15|
+消毒产品生产企业卫生许可|licensing|公共卫生|卫计|消毒办法:第十七条|P||20/15|
+职业病诊断机构批准|licensing|公共卫生|卫计|职业病防治法:第四十四条|P||20/15|
+# 环境保护
+建设项目环境影响评价文件审批|licensing|环境保护|环保|环评法:第二十二条,环评法:第二十三条|X||60/20|环境影响报告书审批;环境影响报告表审批
+危险废物收集经营许可证核发|licensing|环境保护|环保|危废办法:第七条|X||20/15|
+危险废物经营许可证核发|licensing|环境保护|环保|危废办法:第七条|P||20/15|
+辐射安全许可证核发|licensing|环境保护|环保|辐射条例:第六条|P||20/15|
+建设项目竣工环境保护验收|licensing|环境保护|环保|环评法:第二十六条|X||30/20|
+# 城市管理
+城市道路占用、挖掘许可|licensing|城市管理|城管|城市道路条例:第三十条,城市道路条例:第三十一条|X|委|20/5|占用城市道路许可;挖掘城市道路许可;依附城市道路建设管线杆线许可
+户外广告设施设置审批|licensing|城市管理|城管|市容条例:第十一条|X|委|20/5|
+临时占用城市绿地审批|licensing|城市管理|城管|绿化条例:第二十条|X|委|20/5|
+砍伐、迁移城市树木审批|licensing|城市管理|城管|绿化条例:第二十一条|X|委|20/5|
+城市建筑垃圾处置核准|licensing|城市管理|城管|建筑垃圾规定:第七条|X||20/5|
+从事城市生活垃圾经营性清扫、收集、运输服务审批|licensing|城市管理|城管|生活垃圾办法:第十七条|X||20/10|
+城市临时设施搭建审批|licensing|城市管理|城管|市容条例:第十四条|X|委|20/5|
+# 基础设施建设
+燃气经营许可|licensing|基础设施建设|住建|燃气条例:第十五条|X||20/10|
+城镇污水排入排水管网许可|licensing|基础设施建设|住建|排水许可办法:第四条|X||20/10|
+城市供水水质检测|public_service|基础设施建设|住建|供水条例:第二十条|X||/|
+市政设施建设类审批|licensing|基础设施建设|住建|城市道路条例:第二十九条|X||20/10|
+# 文化教育
+民办学校设立审批|licensing|文化教育|教育|民办教育促进法:第十二条|X||90/30|民办幼儿园设立审批;民办中小学设立审批
+教师资格认定|confirmation|文化教育|教育|教师资格条例:第十三条|X||30/20|幼儿园教师资格认定;小学教师资格认定;初级中学教师资格认定
+适龄儿童入学登记|public_service|文化教育|教育|义务教育法:第十二条|X|T|/|
+娱乐场所经营许可|licensing|文化教育|文化|娱乐场所条例:第九条|X||20/10|歌舞娱乐场所经营许可;游艺娱乐场所经营许可
+互联网上网服务营业场所经营许可|licensing|文化教育|文化|网吧条例:第十一条|X||20/15|
+营业性演出审批|licensing|文化教育|文化|演出条例:第十三条|X||20/5|
+出版物零售许可|licensing|文化教育|文化|出版条例:第三十七条|X|委|20/10|
+电影放映单位设立审批|licensing|文化教育|文化|电影条例:第三十八条|X||20/10|
+文物保护单位修缮审批|licensing|文化教育|文化|文物保护法:第二十一条|C||20/15|
+# 住房保障
+公共租赁住房资格确认|confirmation|住房保障|房管|公租房办法:第九条|X|T|/15|
+廉租住房保障资格审核|confirmation|住房保障|房管|廉租房办法:第十七条|X|T|/15|
+经济适用住房购买资格审核|confirmation|住房保障|房管|经适房办法:第二十五条|X|T|/15|
+住房公积金提取|public_service|住房保障|公积金|住房公积金条例:第二十四条|C||3/1|购房提取住房公积金;偿还购房贷款提取住房公积金;离退休提取住房公积金
+住房公积金贷款|public_service|住房保障|公积金|住房公积金条例:第二十六条|C||15/10|
+房屋租赁登记备案|confirmation|住房保障|房管|租赁办法:第十四条|X|T|3/1|
+房地产经纪机构备案|confirmation|住房保障|房管|经纪办法:第十一条|X||/5|
+物业服务企业资质核定|licensing|住房保障|房管|物业管理条例:第二十四条|X||20/10|
+# 社会保障
+城乡居民养老保险待遇核定|benefit|社会保障|人社|新农保意见:四|X|T|/10|
+企业职工基本养老保险待遇核定|benefit|社会保障|人社|社会保险法:第十六条|X||/10|
+失业保险金申领|benefit|社会保障|人社|失业保险条例:第十六条|X||/5|
+工伤认定|confirmation|社会保障|人社|工伤保险条例:第十七条|X||60/30|
+劳动能力鉴定|confirmation|社会保障|人社|工伤保险条例:第二十三条|C||60/40|
+社会保险登记|confirmation|社会保障|人社|社会保险法:第五十七条|X|T|15/3|
+最低生活保障审批|benefit|社会保障|民政|低保条例:第七条|X||30/20|城市居民最低生活保障审批;农村居民最低生活保障审批
+特困人员救助供养审批|benefit|社会保障|民政|五保条例:第七条|X||30/20|
+临时救助审批|benefit|社会保障|民政|社会救助暂行办法:第四十八条|X|T|/10|
+高龄津贴发放|benefit|社会保障|民政|老年人权益保障法:第三十三条|X|T|/10|
+残疾人两项补贴发放|benefit|社会保障|民政|两项补贴意见:三|X|T|/15|困难残疾人生活补贴发放;重度残疾人护理补贴发放
+医疗救助|benefit|社会保障|民政|社会救助暂行办法:第二十九条|X|T|/10|
+# 劳动就业
+就业困难人员认定|confirmation|劳动就业|人社|就业促进法:第五十七条|X|T|/10|
+就业失业登记|public_service|劳动就业|人社|就业服务规定:第六十一条|X|T|/1|
+劳务派遣经营许可|licensing|劳动就业|人社|劳动合同法:第五十七条|X||20/10|
+人力资源服务许可|licensing|劳动就业|人社|就业促进法:第四十条|X||20/10|
+特殊工时工作制审批|licensing|劳动就业|人社|劳动法:第三十九条|X||20/10|不定时工作制审批;综合计算工时工作制审批
+劳动用工备案|confirmation|劳动就业|人社|劳动合同法:第七条|X|T|/1|
+# 安全管理
+危险化学品经营许可|licensing|安全管理|安监|危化品条例:第三十五条|X||30/15|
+烟花爆竹经营（零售）许可|licensing|安全管理|安监|烟花爆竹条例:第十九条|X||20/10|
+非药品类易制毒化学品经营备案|confirmation|安全管理|安监|易制毒条例:第十三条|X||/5|
+生产安全事故应急预案备案|confirmation|安全管理|安监|安全生产法:第六十九条|X||/5|
+大型群众性活动安全许可|licensing|安全管理|公安|大型活动条例:第十一条|X||7/5|
+# 林业
+林木采伐|licensing|林业|林业|森林法:第三十二条,森林法实施条例:第三十二条|X|T|20/5|
+林木种子生产经营许可|licensing|林业|林业|种子法:第二十六条|X||20/10|
+使用林地审核|licensing|林业|林业|森林法实施条例:第十六条|X||20/10|
+木材运输证核发|licensing|林业|林业|森林法:第三十七条|X||5/2|
+# 农业农村
+动物防疫条件合格证核发|licensing|农业农村|农业|动物防疫法:第二十条|X||20/10|
+农药经营许可|licensing|农业农村|农业|农药条例:第十九条|X||20/10|
+兽药经营许可|licensing|农业农村|农业|兽药条例:第二十二条|X||30/15|
+农村村民宅基地审批|licensing|农业农村|国土|土地管理法:第六十二条|X|T|20/10|
+农作物种子生产经营许可|licensing|农业农村|农业|种子法:第二十六条|X||20/10|
+生猪定点屠宰许可|licensing|农业农村|农业|生猪屠宰条例:第五条|C||20/15|
+农机购置补贴|benefit|农业农村|农业|农机化促进法:第二十七条|X|T|/15|
+水产苗种生产许可|licensing|农业农村|农业|渔业法:第十六条|X||20/10|
+# 交通运输
+道路运输经营许可|licensing|交通运输|交通|道路运输条例:第十条,道路运输条例:第二十四条|X||20/10|道路旅客运输经营许可;道路货物运输经营许可;道路旅客运输站（场）经营许可
+机动车维修经营许可|licensing|交通运输|交通|道路运输条例:第三十九条|X||15/10|
+机动车驾驶员培训许可|licensing|交通运输|交通|道路运输条例:第四十条|X||15/10|
+超限运输车辆行驶公路许可|licensing|交通运输|交通|公路法:第五十条|X||20/5|
+涉路施工许可|licensing|交通运输|交通|公路法:第四十四条,公路法:第四十五条|X||20/10|
+# 水利
+取水许可|licensing|水利|水务|水法:第四十八条,取水条例:第十四条|X||45/20|
+河道管理范围内建设项目审批|licensing|水利|水务|水法:第三十八条,河道条例:第十一条|X||20/10|
+生产建设项目水土保持方案审批|licensing|水利|水务|水土保持法:第二十五条|X||20/10|
+# 民政服务
+社会团体登记|confirmation|民政服务|民政|社团条例:第六条|X||60/20|社会团体成立登记;社会团体变更登记;社会团体注销登记
+民办非企业单位登记|confirmation|民政服务|民政|民非条例:第五条|X||60/20|
+婚姻登记|confirmation|民政服务|民政|婚姻登记条例:第二条|X|T|1/1|结婚登记;离婚登记;补领婚姻登记证
+地名命名、更名审批|licensing|民政服务|民政|地名条例:第六条|X||20/15|
+经营性公墓审批|licensing|民政服务|民政|殡葬条例:第八条|P||20/15|
+农村公益性墓地审批|licensing|民政服务|民政|殡葬条例:第八条|X||20/15|
+# 自然资源
+建设用地审批|licensing|自然资源|国土|土地管理法:第四十四条|P||20/15|
+临时用地审批|licensing|自然资源|国土|土地管理法:第五十七条|X||20/10|
+国有建设用地使用权划拨批准|licensing|自然资源|国土|土地管理法:第五十四条|X||20/10|
+采矿许可证核发|licensing|自然资源|国土|矿产资源法:第十六条|X||40/20|
+土地复垦方案审查|licensing|自然资源|国土|土地复垦条例:第十一条|X||20/10|
+# 财政政策
+政府采购方式变更审批|licensing|财政政策|财政|政府采购法:第二十七条|X||20/10|
+代理记账机构设立审批|licensing|财政政策|财政|会计法:第三十六条,代理记账管理办法:第三条|X||20/10|
+# 社会保障（人社）
+城镇企业职工基本养老保险关系转移接续|public_service|社会保障|人社|社会保险法:第十九条|X||15/10|
+基本养老保险个人账户一次性支付|benefit|社会保障|人社|社会保险法:第十四条|X||/10|
+参保人员死亡丧葬补助金和抚恤金申领|benefit|社会保障|人社|社会保险法:第十七条|X||/10|
+病残津贴申领|benefit|社会保障|人社|社会保险法:第十七条|X||/15|
+工伤保险待遇核定|benefit|社会保障|人社|工伤保险条例:第三十条|X||/15|工伤医疗费用核定;一次性伤残补助金核定;伤残津贴核定;供养亲属抚恤金核定;一次性工亡补助金核定;工伤职工辅助器具配置费用核定
+失业保险待遇核定|benefit|社会保障|人社|失业保险条例:第十条|X||/5|失业人员医疗补助金申领;失业人员丧葬补助金和抚恤金申领;失业人员职业培训补贴申领;失业人员职业介绍补贴申领
+生育保险待遇核定|benefit|社会保障|人社|社会保险法:第五十四条|X||/10|生育医疗费用支付;生育津贴支付
+城镇职工基本医疗保险参保登记|confirmation|社会保障|人社|社会保险法:第二十三条|X|T|/3|
+城镇居民基本医疗保险参保登记|public_service|社会保障|人社|社会保险法:第二十五条|X|T|/3|
+基本医疗保险异地就医登记备案|public_service|社会保障|人社|社会保险法:第二十九条|X||/3|
+门诊特殊慢性病待遇认定|confirmation|社会保障|人社|社会保险法:第二十八条|X||/10|
+社会保险个人权益记录查询|public_service|社会保障|人社|社会保险法:第七十四条|X|T|/1|
+# 社会保障（民政）
+孤儿基本生活费发放|benefit|社会保障|民政|孤儿保障意见:二|X|T|/15|
+生活无着的流浪乞讨人员救助|benefit|社会保障|民政|社会救助暂行办法:第五十条|X||/1|
+受灾人员救助|benefit|社会保障|民政|社会救助暂行办法:第二十条|X|T|/10|受灾人员过渡期生活救助;受灾人员冬春生活救助;因灾倒损民房恢复重建补助
+# 优抚（民政）
+伤残抚恤|benefit|民政服务|民政|抚恤优待条例:第二十二条|X||/20|残疾军人残疾等级评定;残疾军人伤残抚恤金发放;伤残人员抚恤关系转移
+烈士遗属定期抚恤金发放|benefit|民政服务|民政|抚恤优待条例:第十六条|X|T|/10|
+因公牺牲军人遗属定期抚恤金发放|benefit|民政服务|民政|抚恤优待条例:第十六条|X|T|/10|
+在乡复员军人定期定量补助发放|benefit|民政服务|民政|抚恤优待条例:第三十五条|X|T|/10|
+带病回乡退伍军人生活补助发放|benefit|民政服务|民政|抚恤优待条例:第三十五条|X|T|/10|
+义务兵家庭优待金发放|benefit|民政服务|民政|抚恤优待条例:第三十三条|X|T|/10|
+退役士兵自主就业一次性经济补助发放|benefit|民政服务|民政|退役士兵安置条例:第十九条|X||/10|
+收养登记|confirmation|民政服务|民政|收养法:第十五条|X||30/20|
+老年人优待证办理|public_service|民政服务|民政|老年人权益保障法:第五章|X|T|/5|
+养老机构设立许可|licensing|民政服务|民政|老年人权益保障法:第四十三条|X||20/15|
+# 计划生育（卫计）
+计划生育家庭奖励扶助|benefit|公共卫生|卫计|计生法:第二十七条,奖励扶助意见:三|X|T|/20|农村部分计划生育家庭奖励扶助金发放;计划生育家庭特别扶助金发放;独生子女父母奖励费发放
+生育服务证办理|public_service|公共卫生|卫计|计生法:第十八条|X|T|/5|
+再生育审批|licensing|公共卫生|卫计|计生法:第十八条|X||30/15|
+出生医学证明签发|confirmation|公共卫生|卫计|母婴保健法:第二十三条|X||/1|
+乡村医生执业注册|licensing|公共卫生|卫计|乡村医生条例:第九条|X||20/10|
+婚前医学检查机构许可|licensing|公共卫生|卫计|母婴保健法:第三十二条|X||20/10|
+# 教育资助（教育）
+义务教育家庭经济困难寄宿生生活费补助|benefit|文化教育|教育|义务教育法:第四十四条|X|T|/15|
+# 文化体育
+音像制品零售许可|licensing|文化教育|文化|音像条例:第二十九条|X|委|20/10|
+文艺表演团体设立审批|licensing|文化教育|文化|演出条例:第六条|X||20/10|
+演出场所经营单位备案|confirmation|文化教育|文化|演出条例:第七条|X||/5|
+高危险性体育项目经营许可|licensing|文化教育|体育|全民健身条例:第三十二条|X||30/15|游泳场所经营许可;滑雪场所经营许可;攀岩场所经营许可
+文物保护单位保护范围内其他建设工程审批|licensing|文化教育|文化|文物保护法:第十七条|C||20/15|
+# 户籍（公安）
+户口登记|confirmation|社会治安|公安|户口登记条例:第三条|X||/1|出生登记@户口登记条例:第七条;死亡注销登记@户口登记条例:第八条;户口迁出登记@户口登记条例:第十条;户口迁入登记@户口登记条例:第十三条;户口登记项目变更更正@户口登记条例:第十七条
+居民身份证申领|confirmation|社会治安|公安|居民身份证法:第八条|X||60/30|
+旅馆业特种行业许可证核发|licensing|社会治安|公安|旅馆业办法:第四条|X||20/10|
+公章刻制业特种行业许可证核发|licensing|社会治安|公安|国务院令412号:第38项|X||20/10|
+剧毒化学品购买许可证核发|licensing|社会治安|公安|危化品条例:第三十九条|X||3/3|
+烟花爆竹道路运输许可|licensing|社会治安|公安|烟花爆竹条例:第二十二条|X||3/2|
+焰火晚会烟花爆竹燃放许可|licensing|社会治安|公安|烟花爆竹条例:第三十三条|X||20/10|
+# 司法
+法律援助申请审查|public_service|社会治安|司法|法律援助条例:第十七条|X||7/3|
+# 交通路政
+路政许可|licensing|交通运输|交通|公路法:第四十五条|X||20/10|跨越、穿越公路修建桥梁、渡槽或者架设、埋设管线许可@公路法:第四十五条;在公路用地范围内设置非公路标志许可@公路法:第五十四条;公路增设平面交叉道口许可@公路法:第五十五条;占用、挖掘公路许可@公路法:第四十四条;更新采伐护路林审批@公路法:第四十二条
+公路建筑控制区内埋设管线、电缆等设施许可|licensing|交通运输|交通|公路法:第五十六条|X||20/10|
+道路运输从业人员从业资格证核发|licensing|交通运输|交通|道路运输条例:第九条|C||20/10|
+# 城管（补）
+城市生活垃圾处置服务许可|licensing|城市管理|城管|生活垃圾办法:第二十五条|X||20/10|
+城市建筑垃圾运输核准|licensing|城市管理|城管|建筑垃圾规定:第十三条|X||20/5|
+# 市场监管（补）
+个人独资企业设立登记|confirmation|市场监管|市场|个人独资企业法:第九条|X||15/3|
+合伙企业设立登记|confirmation|市场监管|市场|合伙企业法:第九条|X||20/5|
+非公司企业法人开业登记|confirmation|市场监管|市场|企业法人登记条例:第三条|X||30/10|
+动产抵押登记|confirmation|市场监管|市场|物权法:第一百八十九条|X||/1|
+# 农业（补）
+动物诊疗许可证核发|licensing|农业农村|农业|动物防疫法:第五十一条|X||20/10|
+动物及动物产品检疫|confirmation|农业农村|农业|动物防疫法:第四十一条|X|T|/1|
+种畜禽生产经营许可|licensing|农业农村|农业|畜牧法:第二十四条|X||20/10|
+拖拉机、联合收割机登记|confirmation|农业农村|农业|农机安全条例:第二十一条|X||2/2|
+拖拉机、联合收割机驾驶证核发|licensing|农业农村|农业|农机安全条例:第二十二条|X||5/5|
+渔业捕捞许可|licensing|农业农村|农业|渔业法:第二十三条|X||20/10|
+水域滩涂养殖证核发|licensing|农业农村|农业|渔业法:第十一条|X||20/10|
+# 林业（补）
+植物检疫证书核发|licensing|林业|林业|植物检疫条例:第八条|X||5/2|
+林权登记|confirmation|林业|林业|森林法:第三条|X||30/20|
+木材经营加工许可|licensing|林业|林业|森林法实施条例:第三十四条|X||20/10|
+森林防火期内野外用火审批|licensing|林业|林业|森林防火条例:第二十五条|X||5/2|
+# 水利（补）
+河道采砂许可|licensing|水利|水务|河道条例:第二十五条|X||20/10|
+农村集体经济组织修建水库审批|licensing|水利|水务|水法:第二十五条|X||20/10|
+占用农业灌溉水源、灌排工程设施审批|licensing|水利|水务|水法:第三十五条|X||20/10|
+生产建设项目水土保持设施验收|licensing|水利|水务|水土保持法:第二十七条|X||20/10|
+# 住房（补）
+住房公积金缴存登记|public_service|住房保障|公积金|住房公积金条例:第十四条|C||/1|住房公积金单位缴存登记;住房公积金个人账户设立;住房公积金缴存基数调整
+住房公积金其他提取|public_service|住房保障|公积金|住房公积金条例:第二十四条|C||3/1|建造、翻建、大修自住住房提取住房公积金;租房提取住房公积金;出境定居提取住房公积金;死亡或者被宣告死亡继承提取住房公积金;完全丧失劳动能力提取住房公积金
+住房租赁补贴发放|benefit|住房保障|房管|廉租房办法:第八条|X|T|/15|
+国有土地上房屋征收补偿决定|other|住房保障|房管|房屋征收条例:第二十六条|X||/|
+# 就业（补）
+就业创业补贴|benefit|劳动就业|人社|就业促进法:第十五条|X|T|/15|灵活就业人员社会保险补贴申领;公益性岗位补贴申领;一次性创业补贴申领;高校毕业生就业见习补贴申领;小微企业吸纳就业社会保险补贴申领
+创业担保贷款贴息|benefit|劳动就业|人社|就业促进法:第十五条|X||/15|
+职业技能鉴定|confirmation|劳动就业|人社|劳动法:第六十九条|X||/30|
+劳动人事争议仲裁|adjudication|劳动就业|人社|劳动争议仲裁法:第四十三条|X||45/45|
+集体合同审查|confirmation|劳动就业|人社|劳动合同法:第五十四条|X||15/10|
+# 奖励
+对举报安全生产违法行为的奖励|reward|安全管理|安监|安全生产法:第六十七条|X||/|
+计划生育先进集体和个人表彰|reward|公共卫生|卫计|计生法:第八条|X||/|
+# 裁决
+土地权属争议调处|adjudication|自然资源|国土|土地管理法:第十六条|X|T|/|
+林木林地权属争议处理|adjudication|林业|林业|森林法:第十七条|X|T|/|
+水事纠纷处理|adjudication|水利|水务|水法:第五十七条|X||/|
+"""
+
+TIER_CODES = {"P": 1, "C": 2, "X": 3, "T": 4}
+TOWNSHIP = 4
+
+
+@dataclass(frozen=True)
+class Basis:
+    role: str  # "setting" | "implementing"
+    law: str  # a key of laws.LAWS
+    article: str
+
+
+@dataclass(frozen=True)
+class VocabItem:
+    name: str
+    category: str
+    field: str
+    department: str  # a key of DEPARTMENTS
+    bases: tuple[Basis, ...]
+    tier: int  # the lowest tier the law allows the power to be held at
+    town: str  # "T" (the law names townships), "委" (entrustable to a township), ""
+    statutory_days: int | None
+    promised_days: int | None
+    parent: str | None = None  # the main item's name, for a sub-item
+
+    @property
+    def lowest_tier_allowed(self) -> int:
+        """The lowest tier at which a government may exercise it under the law, entrustment included."""
+        return TOWNSHIP if self.town else self.tier
+
+    def usable_on(self, day: datetime.date) -> bool:
+        """Every law it cites was adopted (in the cited version) on or before ``day``."""
+        return all(law_date(b.law) <= day for b in self.bases)
+
+
+def _days(text: str) -> int | None:
+    return int(text) if text.strip() else None
+
+
+def _bases(text: str) -> tuple[Basis, ...]:
+    out = []
+    for k, part in enumerate(p for p in text.split(",") if p.strip()):
+        law, article = part.split(":", 1)
+        out.append(Basis("setting" if k == 0 else "implementing", law.strip(), article.strip()))
+    return tuple(out)
+
+
+def _parse(table: str) -> list[VocabItem]:
+    entries: list[VocabItem] = []
+    for line in table.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, category, fld, dept, bases, tier, town, days, subs = line.split("|")
+        statutory, promised = (days.split("/") + [""])[:2]
+        main = VocabItem(name, category, fld, dept, _bases(bases), TIER_CODES[tier], town, _days(statutory),
+                         _days(promised))
+        entries.append(main)
+        for sub in (s for s in subs.split(";") if s.strip()):
+            sub_name, _, sub_bases = sub.partition("@")
+            entries.append(VocabItem(sub_name.strip(), category, fld, dept,
+                                     _bases(sub_bases) if sub_bases else main.bases, main.tier, main.town,
+                                     main.statutory_days, main.promised_days, parent=name))
+    return entries
+
+
+ENTRIES: list[VocabItem] = _parse(ITEM_TABLE)
+BY_NAME: dict[str, VocabItem] = {e.name: e for e in ENTRIES}
+
+# Department keys → (city department, county department), names of the period of the seeds (2012–2019).
+DEPARTMENTS = {
+    "发改": ("发展和改革委员会", "发展和改革局"), "财政": ("财政局", "财政局"), "规划": ("城乡规划局", "住房和城乡建设局"),
+    "住建": ("城乡建设委员会", "住房和城乡建设局"), "房管": ("住房保障和房产管理局", "住房保障和房产管理局"),
+    "公积金": ("住房公积金管理中心", "住房公积金管理中心"), "市场": ("市场监督管理局", "市场监督管理局"),
+    "卫计": ("卫生和计划生育委员会", "卫生和计划生育局"), "环保": ("环境保护局", "环境保护局"),
+    "城管": ("城市管理局", "城市管理局"), "教育": ("教育局", "教育局"), "文化": ("文化广电新闻出版局", "文化广电新闻出版局"),
+    "体育": ("体育局", "文化体育局"), "人社": ("人力资源和社会保障局", "人力资源和社会保障局"), "民政": ("民政局", "民政局"),
+    "安监": ("安全生产监督管理局", "安全生产监督管理局"), "林业": ("林业局", "林业局"), "农业": ("农业委员会", "农业局"),
+    "交通": ("交通运输局", "交通运输局"), "水务": ("水务局", "水利局"), "国土": ("国土资源局", "国土资源局"),
+    "公安": ("公安局", "公安局"), "司法": ("司法局", "司法局"), "商务": ("商务局", "商务局"), "旅游": ("旅游局", "旅游局"),
+    "人防": ("人民防空办公室", "人民防空办公室"),
+}
+
+# Field → keywords one of which a department exercising an item of that field must carry in its name.
+FIELD_DEPARTMENT_KEYWORDS = {
+    "投资审批": ("发展和改革",), "财政政策": ("财政",), "规划建设": ("城乡规划", "城乡建设", "住房和城乡建设", "人民防空", "房产"),
+    "基础设施建设": ("城乡建设", "住房和城乡建设", "城市管理"), "市场监管": ("市场监督", "商务", "旅游"),
+    "公共卫生": ("卫生",), "环境保护": ("环境保护",), "城市管理": ("城市管理",), "文化教育": ("教育", "文化", "体育"),
+    "住房保障": ("住房保障", "房产", "住房公积金"), "社会保障": ("人力资源和社会保障", "民政"), "民政服务": ("民政",),
+    "劳动就业": ("人力资源和社会保障",), "安全管理": ("安全生产", "公安"), "林业": ("林业",), "农业农村": ("农业", "国土资源"),
+    "交通运输": ("交通运输",), "水利": ("水务", "水利"), "自然资源": ("国土资源",), "社会治安": ("公安", "司法"),
+    "应急管理": ("应急", "水务", "水利"),
+}
+
+# Qualifiers a catalogue must not mechanically append to a name (each variant is the same power).
+MECHANICAL_SUFFIXES = (
+    "新办", "变更", "延续", "注销", "补办", "初次", "申请", "停发", "咨询", "办理", "查询", "减免", "缓缴", "含变更", "依据修订",
+    "机构改革后依据更新",
+)
+_BRACKETED = re.compile(r"（([^（）]*)）$")
+
+
+def mechanical_suffix(name: str) -> str:
+    """The mechanical qualifier a name ends with (``（补办）``), or ``""``."""
+    match = _BRACKETED.search(name)
+    if match and match.group(1) in MECHANICAL_SUFFIXES:
+        return match.group(0)
+    return ""
+
+
+def stem(name: str) -> str:
+    """The name without trailing bracketed qualifiers: two names of one stem differ only by a suffix."""
+    while True:
+        match = _BRACKETED.search(name)
+        if not match or match.start() == 0:
+            return name
+        name = name[: match.start()]
