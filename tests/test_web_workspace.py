@@ -118,7 +118,8 @@ def test_a_devolution_through_the_web_forms_to_the_public_list(client, people, t
         ("A1", "道里区发展和改革局", "entrusted")]
     page = client.get(reverse("workspace-transfer", args=[t.pk])).content.decode()
     assert "同意下放" in page and "接得住" in page and "city_reviewer" in page
-    assert page.index("workflow.propose") < page.index("workflow.accept")  # newest last
+    history = page[page.index("意见与历史"):]
+    assert history.index("提出了") < history.index("确认承接") and "workflow." not in page  # in words, newest last
 
 
 def test_a_refused_proposal_keeps_what_was_typed(client, people, tree, item):

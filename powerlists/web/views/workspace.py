@@ -28,6 +28,7 @@ from ...models import (
 from ...models import TransferKind as K
 from ...models import TransferState as S
 from ...queries import joint_review as joint_review_query
+from ...queries.history import describe, with_subjects
 from ...services import DomainError, staff_posts_moved, update_item, workflow
 from ...services.errors import Conflict
 from ..forms import (
@@ -200,7 +201,9 @@ def _forms(t: Transfer, bound: dict | None = None) -> dict:
 
 
 def _detail(request, t: Transfer, *, bound=None, error=None, status=200):
-    history = list(AuditEvent.objects.filter(transfer=t).select_related("actor").order_by("id"))
+    history = list(with_subjects(AuditEvent.objects.filter(transfer=t)).order_by("id"))
+    for event in history:
+        event.words = describe(event)  # "哈尔滨市编办审核人 批准了 下放：…（已提交 → 放出方已批准）"
     parties = list(t.parties.select_related("government", "department")) if t.kind == K.SHARE else []
     return render(request, "web/workspace/transfer_detail.html", {
         "t": t, "history": history, "parties": parties, "buttons": _buttons(request.user, t),
