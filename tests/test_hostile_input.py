@@ -178,6 +178,16 @@ def _build() -> Hostile:
     assert h.round.state == RoundState.CONFIRMED  # public: the anonymous pages show it
     h.follow_up = evaluation.generate_follow_up(h.round, actor=h.city_editor, batch_title=FOLLOW_UP_TITLE,
                                                 batch_number=IMG, effective_on=D(2021, 6, 1))
+    # Two published editions of the city's list with a hostile title and document number, and a law with
+    # a hostile name (the editions and laws endpoints are swept below).
+    from powerlists.services import editions as edition_service
+    from powerlists.services.laws import create_law
+
+    for number, day in (("2019", D(2019, 3, 15)), ("2021", D(2021, 3, 15))):
+        edition = edition_service.draft_edition(h.city, number=number, title=FOLLOW_UP_TITLE, actor=h.city_editor)
+        edition = edition_service.approve_edition(edition, approved_on=day, actor=h.city_reviewer)
+        edition_service.publish_edition(edition, document_number=IMG[:100], published_on=day, actor=h.city_reviewer)
+    h.law = create_law(name=ITEM_NAME[:200], kind="law", version_date=D(2003, 8, 27))
     return h
 
 
@@ -946,13 +956,15 @@ API_ENDPOINTS = [
     "/api/v1/items/", "/api/v1/items/{id}/history/", "/api/v1/exercises/", "/api/v1/departments/",
     "/api/v1/departments/{id}/responsibilities/", "/api/v1/stats/", "/api/v1/audit/", "/api/v1/batches/",
     "/api/v1/transfers/", "/api/v1/evidence/", "/api/v1/evaluation-rounds/", "/api/v1/evaluation-results/",
+    "/api/v1/laws/", "/api/v1/governments/{code}/editions/{number}/",
+    "/api/v1/governments/{code}/editions/{number}/compare/",
 ]
 REQUIRED_ALONGSIDE = {"/api/v1/stats/": {"government": "2301"}, "/api/v1/governments/{code}/diff/":
-                      {"from": "2017-01-01"}}
+                      {"from": "2017-01-01"}, "/api/v1/governments/{code}/editions/{number}/compare/": {"with": "2019"}}
 
 
 def _concrete(path: str, hostile) -> str:
-    return (path.replace("{code}", "2301")
+    return (path.replace("{code}", "2301").replace("{number}", "2021")
             .replace("departments/{id}", f"departments/{hostile.dept.pk}")
             .replace("items/{id}", f"items/{hostile.item.pk}"))
 

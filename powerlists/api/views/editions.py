@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import filters, mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,9 +24,10 @@ from ...queries.editions import compare, edition_by_number, edition_rows, editio
 from ...services.editions import approve_edition, draft_edition, file_edition, publish_edition
 from ...services.errors import InvalidInput
 from ...services.laws import create_law
+from ..bounds import BoundedSearchFilter
 from ..concurrency import expected_version, with_etag
 from ..idempotency import idempotent
-from .governments import POWER_ROW, power_row
+from .governments import POWER_ROW, diff_body, power_row, with_codes
 from .transfers import ETAG_HEADER, IDEMPOTENCY_KEY, IF_MATCH, errors, require_signed_in, validated
 
 NUMBER_PATTERN = r"[0-9A-Za-z_-]{1,30}"  # as services.editions.NUMBER
@@ -143,8 +144,9 @@ class EditionDetailView(_EditionBase):
             data.update(count=0, next=None, previous=None, results=[])
             return with_etag(Response(data), edition)
         paginator = Pagination()
-        page = paginator.paginate_queryset(edition_rows(edition), request, view=self)
-        body = paginator.get_paginated_response([power_row(r) for r in page]).data
+        page = paginator.paginate_queryset(with_codes(edition_rows(edition)), request, view=self)
+        tier = edition.government.tier
+        body = paginator.get_paginated_response([power_row(r, tier) for r in page]).data
         data.update(body)
         return with_etag(Response(data), edition)
 
@@ -168,8 +170,7 @@ class EditionCompareView(_EditionBase):
         return Response({
             "older": EditionSerializer(older).data, "newer": EditionSerializer(newer).data,
             "count_older": result.count_from, "count_newer": result.count_to, "unchanged": result.unchanged,
-            "added": [power_row(r) for r in result.added], "removed": [power_row(r) for r in result.removed],
-            "changed": [{"before": power_row(a), "after": power_row(b)} for a, b in result.changed],
+            **diff_body(result, edition.government.tier),
         })
 
 
@@ -227,12 +228,15 @@ class LawCreateSerializer(serializers.Serializer):
     effective_on = serializers.DateField(required=False, allow_null=True)
 
 
-class LawSearch(filters.SearchFilter):
+class LawSearch(BoundedSearchFilter):
+    """Every word matched against the name and the document; a search too long or of too many words is a 400
+    (and the schema says ``maxLength``), as for the other searches."""
+
     search_description = "Words matched against the law's name and document, e.g. 许可法."
 
     def filter_queryset(self, request, queryset, view):
-        for term in self.get_search_terms(request)[:10]:
-            queryset = queryset.filter(Q(name__icontains=term[:200]) | Q(document__icontains=term[:200]))
+        for term in self.get_search_terms(request):
+            queryset = queryset.filter(Q(name__icontains=term) | Q(document__icontains=term))
         return queryset
 
 

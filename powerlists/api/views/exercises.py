@@ -11,12 +11,13 @@ from ...models import Exercise, Method, Role, in_force_q
 from ..bounds import BoundedSearchFilter, CodeFilter
 from ..concurrency import with_etag
 from ..filters import IdFilter, StableOrderingFilter
+from .governments import implementing_code
 
 ROW_FIELDS = (
     "id", "item_id", "item__code", "item__name", "government__code", "government__name", "role",
     "department_id", "department__name", "division_id", "division__name", "method", "fiscal_share",
     "source_id", "source__government__code", "shared_by__code", "transfer_id", "closed_by_id",
-    "valid_from", "valid_to",
+    "valid_from", "valid_to", "government__tier", "department__credit_code", "item__basic_code",
 )
 
 
@@ -49,6 +50,9 @@ class ExerciseRowSerializer(serializers.Serializer):
     closed_by_id = serializers.IntegerField(allow_null=True, help_text="The transfer that closed the row.")
     valid_from = serializers.DateField()
     valid_to = serializers.DateField(allow_null=True, help_text="Null while still in force.")
+    implementing_code = serializers.CharField(
+        allow_null=True, help_text="实施编码: the department's 统一社会信用代码, the level digit of the exercising "
+                                   "government and the item's basic code; null unless both codes are known.")
 
 
 def exercise_row(row: dict) -> dict:
@@ -63,6 +67,8 @@ def exercise_row(row: dict) -> dict:
         "transfer_id": row["transfer_id"], "closed_by_id": row["closed_by_id"],
         "valid_from": row["valid_from"].isoformat(),
         "valid_to": row["valid_to"].isoformat() if row["valid_to"] else None,
+        "implementing_code": implementing_code(row["department__credit_code"], row["government__tier"],
+                                               row["item__basic_code"]),
     }
 
 

@@ -12,9 +12,10 @@ from rest_framework import filters, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ... import listcache
-from ...models import Arrangement, AssessmentType, Category, Government, Tier
+from ... import listcache, standard_codes
+from ...models import Arrangement, AssessmentType, Category, Department, Government, PowerItem, Tier
 from ...queries import diff, list_queryset
+from ...queries.lists import LIST_FIELDS
 from ...queries.tree import path_prefix_q
 from ..concurrency import list_cache_headers, with_etag
 from ..params import as_of, choice_param, date_param, int_param
@@ -87,6 +88,9 @@ POWER_ROW = inline_serializer("PowerListRow", fields={
     "valid_from": serializers.DateField(),
     "valid_to": serializers.DateField(allow_null=True),
     "exercise_id": serializers.IntegerField(),
+    "implementing_code": serializers.CharField(
+        allow_null=True, help_text="实施编码: the exercising department's 统一社会信用代码, the level digit of the "
+                                   "exercising government and the item's basic code; null unless both codes are known."),
 })
 
 
@@ -98,8 +102,38 @@ PAGINATED_POWER_LIST = inline_serializer("PaginatedPowerList", fields={
 })
 
 
-def power_row(row: dict) -> dict:
-    """One row of a list as the API gives it: plain values, no per-object serializer overhead."""
+CODE_FIELDS = ("department__credit_code", "item__basic_code")
+"""What a row needs beyond :data:`queries.lists.LIST_FIELDS` for its 实施编码 (read in the list's own query)."""
+
+
+def with_codes(rows):
+    """A list queryset of rows (:func:`queries.lists.list_queryset`) also reading the exercising department's
+    credit code and the item's basic code: the same one query, two more columns of tables it joins already."""
+    return rows.values(*LIST_FIELDS, *CODE_FIELDS)
+
+
+def add_codes(*row_lists) -> None:
+    """Rows read without :data:`CODE_FIELDS` (those of :func:`queries.lists.diff`) get them, for any number of
+    rows, in two queries at most: the departments' credit codes and the items' basic codes."""
+    rows = [r for rows in row_lists for r in rows]
+    department_ids = {r["department_id"] for r in rows if r["department_id"]}
+    item_ids = {r["item_id"] for r in rows}
+    credit = dict(Department.objects.filter(pk__in=department_ids).values_list("pk", "credit_code")) if (
+        department_ids) else {}
+    basic = dict(PowerItem.objects.filter(pk__in=item_ids).values_list("pk", "basic_code")) if item_ids else {}
+    for r in rows:
+        r["department__credit_code"] = credit.get(r["department_id"], "")
+        r["item__basic_code"] = basic.get(r["item_id"], "")
+
+
+def implementing_code(credit_code, tier, basic_code) -> str | None:
+    """The 实施编码 of an exercising row, or None when the department's credit code or the basic code is unknown."""
+    return standard_codes.implementing_code(credit_code or "", tier, basic_code or "") or None
+
+
+def power_row(row: dict, tier: int) -> dict:
+    """One row of a list as the API gives it: plain values, no per-object serializer overhead. ``tier`` is
+    the exercising government's (the list's), for the level digit of the 实施编码."""
     share = row["fiscal_share"]
     return {
         "item_id": row["item_id"], "code": row["item__code"], "name": row["item__name"],
@@ -113,6 +147,17 @@ def power_row(row: dict) -> dict:
         "shared_by": row["shared_by__code"],
         "valid_from": row["valid_from"].isoformat(),
         "valid_to": row["valid_to"].isoformat() if row["valid_to"] else None, "exercise_id": row["id"],
+        "implementing_code": implementing_code(row["department__credit_code"], tier, row["item__basic_code"]),
+    }
+
+
+def diff_body(result, tier: int) -> dict:
+    """The rows of a :class:`queries.lists.ListDiff` as the API gives them (two queries for their codes)."""
+    add_codes(result.added, result.removed, [a for a, _b in result.changed], [b for _a, b in result.changed])
+    return {
+        "added": [power_row(r, tier) for r in result.added],
+        "removed": [power_row(r, tier) for r in result.removed],
+        "changed": [{"before": power_row(a, tier), "after": power_row(b, tier)} for a, b in result.changed],
     }
 
 
@@ -175,8 +220,8 @@ class GovernmentViewSet(viewsets.ReadOnlyModelViewSet):
             return list_cache_headers(Response(status=status.HTTP_304_NOT_MODIFIED), etag, day)
 
         def compute():
-            page = self.paginate_queryset(list_queryset(government, day, **filters))
-            return self.get_paginated_response([power_row(r) for r in page]).data
+            page = self.paginate_queryset(with_codes(list_queryset(government, day, **filters)))
+            return self.get_paginated_response([power_row(r, government.tier) for r in page]).data
 
         data = listcache.get_or_compute(listcache.key_for("powers", *parts), compute)
         return list_cache_headers(Response(data), etag, day)
@@ -203,7 +248,5 @@ class GovernmentViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({
             "government": government.code, "from": date_from.isoformat(), "to": date_to.isoformat(),
             "count_from": result.count_from, "count_to": result.count_to, "unchanged": result.unchanged,
-            "added": [power_row(r) for r in result.added],
-            "removed": [power_row(r) for r in result.removed],
-            "changed": [{"before": power_row(a), "after": power_row(b)} for a, b in result.changed],
+            **diff_body(result, government.tier),
         })

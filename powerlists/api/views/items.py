@@ -12,7 +12,7 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import filters, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -23,6 +23,7 @@ from ...models import (
     AuditEvent,
     BasisRole,
     Category,
+    DaysUnit,
     Department,
     Division,
     Government,
@@ -36,7 +37,8 @@ from ...models import (
 )
 from ...models.laws import MAX_ARTICLE_TEXT
 from ...services import create_item, update_item
-from ...services.bounds import MAX_LEGAL_TEXT, MAX_LIST_ENTRY, MAX_LIST_ITEMS, MAX_REASON
+from ...services.bounds import MAX_CODE, MAX_LEGAL_TEXT, MAX_LIST_ENTRY, MAX_LIST_ITEMS, MAX_REASON
+from ...services.errors import InvalidInput
 from ...services.items import MAX_BASES, TEXT_LIMITS
 from ..concurrency import expected_version, with_etag
 from ..filters import IdFilter, id_field
@@ -53,6 +55,32 @@ from .transfers import (
 )
 
 STATUSES = [("active", "现行"), ("cancelled", "已取消"), ("replaced", "已调整")]
+
+
+class ServiceCheckedChoiceField(serializers.ChoiceField):
+    """A code of the national standard (依申请/依职权, a processing step, a basis's role…), documented as an enum
+    but checked by the item service: a wrong one is refused with the service's reason — its code, and its
+    Chinese and English messages — not a generic field error. Only a text of at most MAX_CODE characters
+    gets through to the service; anything else is refused here."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and len(data) <= MAX_CODE:
+            if data == "" and not self.allow_blank:
+                self.fail("invalid_choice", input=data)
+            return self.choice_strings_to_values.get(data, data)
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 6,
+                      "description": "1 国家, 2 省, 3 市, 4 县, 5 乡镇（街道）, 6 村（社区）"})
+class LevelField(serializers.IntegerField):
+    """A national level code (1..6): any whole number is passed on, and the item service refuses one that is
+    no level with its reason (``invalid_level``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", -(2**31))
+        kwargs.setdefault("max_value", 2**31)
+        super().__init__(**kwargs)
 
 
 class LawBriefSerializer(serializers.ModelSerializer):
@@ -76,8 +104,8 @@ class LegalBasisSerializer(serializers.ModelSerializer):
 class ProcessingStepSerializer(serializers.Serializer):
     """One step of multi-level processing (初审 → 审核 → 决定 → 备案) and the national level that takes it."""
 
-    step = serializers.ChoiceField(choices=ProcessingStep.choices)
-    level = serializers.IntegerField(min_value=1, max_value=6, help_text="1 国家, 2 省, 3 市, 4 县, 5 乡镇（街道）, 6 村（社区）")
+    step = ServiceCheckedChoiceField(choices=ProcessingStep.choices)
+    level = LevelField(help_text="1 国家, 2 省, 3 市, 4 县, 5 乡镇（街道）, 6 村（社区）")
     note = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
@@ -102,7 +130,8 @@ class PowerItemSerializer(serializers.ModelSerializer):
         model = PowerItem
         fields = [
             "id", "government", "government_name", "code", "name", "category", "category_label", "field",
-            "legal_basis", "statutory_days", "promised_days", "responsibilities", "accountability", "department",
+            "legal_basis", "statutory_days", "promised_days", "days_unit", "responsibilities", "accountability",
+            "department",
             "department_name", "division", "division_name", "parent", "parent_code", "lowest_tier", "is_core",
             "basic_code", "initiation", "levels", "processing_steps", "bases", "fee_basis", "service_object",
             "supervision", "supervision_phone", "status", "cancelled_on", "replaced_by", "replaced_on", "version",
@@ -112,7 +141,7 @@ class PowerItemSerializer(serializers.ModelSerializer):
 
 
 class LegalBasisInSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=BasisRole.choices, help_text="setting (设定依据) or implementing (实施依据)")
+    role = ServiceCheckedChoiceField(choices=BasisRole.choices, help_text="setting (设定依据) or implementing (实施依据)")
     law = id_field(Law.objects.all(), help_text="Id of a registered law (/api/v1/laws/).")
     article = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="如：第二十九条")
     text = serializers.CharField(max_length=MAX_ARTICLE_TEXT, required=False, allow_blank=True)
@@ -135,9 +164,11 @@ class ItemValuesSerializer(serializers.Serializer):
                                            max_length=MAX_LIST_ITEMS, required=False)
     basic_code = serializers.CharField(max_length=12, required=False, allow_blank=True,
                                        help_text="基本编码: 12 digits or capital letters.")
-    initiation = serializers.ChoiceField(choices=Initiation.choices, required=False, allow_blank=True,
-                                         help_text="依申请 (application) or 依职权 (ex_officio).")
-    levels = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=6), max_length=6,
+    initiation = ServiceCheckedChoiceField(choices=Initiation.choices, required=False, allow_blank=True,
+                                           help_text="依申请 (application) or 依职权 (ex_officio).")
+    days_unit = ServiceCheckedChoiceField(choices=DaysUnit.choices, required=False,
+                                          help_text="时限单位: working or calendar days.")
+    levels = serializers.ListField(child=LevelField(), max_length=6,
                                    required=False, help_text="行使层级, e.g. [2, 3, 4]; the lowest sets lowest_tier.")
     processing_steps = serializers.ListField(child=ProcessingStepSerializer(), required=False, max_length=12,
                                              help_text="多级办理: which level takes each step.")
@@ -158,6 +189,9 @@ class ItemValuesSerializer(serializers.Serializer):
     division = id_field(Division.objects.all(), required=False, allow_null=True)
     parent = id_field(PowerItem.objects.all(), required=False, allow_null=True,
                                                 help_text="Id of the main item, for a sub-item.")
+    parent_code = serializers.CharField(max_length=50, required=False, allow_blank=True,
+                                        help_text="Or the main item's code in the same government's list "
+                                                  "(\"\": no main item); not with `parent`.")
     reason = serializers.CharField(max_length=MAX_REASON, required=False, allow_blank=True,
                                    help_text="Why; kept in the audit trail.")
 
@@ -172,6 +206,26 @@ class ItemValuesSerializer(serializers.Serializer):
 
     def validate_bases(self, value):
         return [dict(basis) for basis in value]
+
+
+def resolve_parent_code(data: dict, government) -> dict:
+    """``parent_code``: the main item named by its code in ``government``'s list (its current version)."""
+    if "parent_code" not in data:
+        return data
+    code = data.pop("parent_code").strip()
+    if "parent" in data:
+        raise InvalidInput("parent_twice", "请只用 parent 或 parent_code 之一指明主项。",
+                           "Name the main item by parent or by parent_code, not both.")
+    if not code:
+        data["parent"] = None
+        return data
+    parent = PowerItem.objects.filter(government=government, code=code, replaced_on__isnull=True).first()
+    if parent is None:
+        raise InvalidInput("invalid_parent", f"本政府的清单中没有编码为“{code}”的事项，不能作为主项。",
+                           f"This government's list has no item coded “{code}” to be the main item.",
+                           parent_code=code)
+    data["parent"] = parent
+    return data
 
 
 class ItemCreateSerializer(ItemValuesSerializer):
@@ -298,6 +352,7 @@ class PowerItemViewSet(viewsets.GenericViewSet):
     def create(self, request, *args, **kwargs):
         require_signed_in(request)
         data = dict(validated(ItemCreateSerializer, request))
+        resolve_parent_code(data, data["government"])
         item = create_item(actor=request.user, government=data.pop("government"),
                            holder_from=data.pop("holder_from", None), reason=data.pop("reason", ""), **data)
         return self._answer(item.pk, status.HTTP_201_CREATED, {"Location": reverse("api-item-detail", args=[item.pk])})
@@ -314,7 +369,7 @@ class PowerItemViewSet(viewsets.GenericViewSet):
         item = get_object_or_404(PowerItem.objects.select_related("government"), pk=kwargs["pk"])
         policy.require(request.user, "item.edit", item.government)
         version = expected_version(request, item, required=True)
-        data = dict(validated(ItemUpdateSerializer, request, partial=True))
+        data = resolve_parent_code(dict(validated(ItemUpdateSerializer, request, partial=True)), item.government)
         update_item(item, expected_version=version, actor=request.user, reason=data.pop("reason", ""), **data)
         return self._answer(item.pk)
 
