@@ -150,6 +150,7 @@ api-law-detail                         GET     PUBLIC     law               -
 # --- API: transfers
 api-transfer-list                      GET     PUBLIC     -                 h_reviewer
 api-transfer-list                      POST    SCOPED     home              h_editor
+api-transfer-bulk                      POST    SCOPED     home              h_editor
 api-transfer-detail                    GET     PUBLIC     effective         -
 api-transfer-detail                    GET     PRIVATE    draft             h_reviewer
 api-transfer-detail                    PATCH   SCOPED     draft             h_editor
@@ -720,6 +721,10 @@ REQUESTS: dict[str, Callable[[World], Req]] = {
     "api-item-list:POST:home": lambda w: api(f"{V1}/items/", {"government": "440303", "code": "N01",
                                                               "name": "新增事项", "category": "licensing"}, ok=(201,)),
     "api-item-detail:GET:item_free": lambda w: api(f"{V1}/items/{w.item_free.pk}/"),
+    # the district's free item to both its streets, in a new batch (outsiders: 403 for the batch)
+    "api-transfer-bulk:POST:home": lambda w: api(f"{V1}/transfers/bulk/", {
+        "kind": "devolve", "giver": "440303", "receivers": ["440303001", "440303002"], "items": [w.item_free.code],
+        "effective_on": "2017-03-01", "new_batch": {"title": "批量下放"}}, ok=(201,)),
     "api-government-editions:GET:home": lambda w: api(f"{V1}/governments/440303/editions/"),
     "api-government-editions:POST:home": lambda w: api(f"{V1}/governments/440303/editions/",
                                                        {"number": "2022", "title": "罗湖区权责清单（2022年版）"},

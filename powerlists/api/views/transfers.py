@@ -453,3 +453,14 @@ __all__ = [
     "ERROR", "IDEMPOTENCY_KEY", "IF_MATCH", "IF_MATCH_REQUIRED", "StableOrdering", "TransferViewSet", "errors",
     "visible_batches", "visible_transfers",
 ]
+
+
+def _attach_bulk() -> None:
+    """``POST /api/v1/transfers/bulk/`` (views/bulk.py), an action of this viewset."""
+    from .bulk import bulk
+
+    TransferViewSet.bulk = action(detail=False, methods=["post"], url_path="bulk", filter_backends=[])(
+        idempotent(bulk))
+
+
+_attach_bulk()
