@@ -38,6 +38,7 @@ from ..models import (
     Evidence,
     Exercise,
     Government,
+    Initiation,
     PowerItem,
     Role,
     Tier,
@@ -115,8 +116,11 @@ def list_sql(*, export: bool = False, limit: bool = False) -> str:
     joins = (f"FROM {E} e JOIN {It} i ON i.id = e.item_id LEFT JOIN {Dp} d ON d.id = e.department_id "
              f"LEFT JOIN {Dv} dv ON dv.id = e.division_id LEFT JOIN {E} s ON s.id = e.source_id "
              f"LEFT JOIN {G} sg ON sg.id = s.government_id LEFT JOIN {G} sb ON sb.id = e.shared_by_id")
+    if not export:  # for the 实施编码 of each row
+        columns += ", d.credit_code, i.basic_code"
     if export:
-        columns += ", sb.name, i.responsibilities, i.accountability, pi.code"
+        columns += (", sb.name, i.responsibilities, i.accountability, pi.code, i.basic_code, i.levels, i.initiation, "
+                    "i.fee_basis, i.service_object, i.supervision, i.supervision_phone")
         joins += f" LEFT JOIN {It} pi ON pi.id = i.parent_id"
     sql = f"SELECT {columns} {joins} WHERE e.government_id = %s AND {_in_force('e')} ORDER BY i.category, i.code, e.id"
     return sql + (" LIMIT %s" if limit else "")
@@ -130,15 +134,16 @@ def count_sql() -> str:
     return f"SELECT COUNT(*) FROM {table(Exercise)} e WHERE e.government_id = %s AND {_in_force('e')}"
 
 
-def row_json(r) -> dict:
+def row_json(r, tier: int) -> dict:
     share = r[14]
+    implementing = f"{r[24]}{tier + 1}{r[25]}" if r[24] and r[25] else None
     return {
         "item_id": r[1], "code": r[2], "name": r[3], "category": r[4], "field": r[5], "legal_basis": r[6],
         "statutory_days": r[7], "promised_days": r[8], "lowest_tier": r[9], "is_core": bool(r[10]),
         "parent_item_id": r[11], "role": r[12], "arrangement": r[23], "method": r[13],
         "fiscal_share": None if share is None else f"{share:.2f}", "department_id": r[15], "department": r[16],
         "division": r[17], "from_government": r[18], "shared_by": r[20], "valid_from": _iso(r[21]),
-        "valid_to": _iso(r[22]), "exercise_id": r[0],
+        "valid_to": _iso(r[22]), "exercise_id": r[0], "implementing_code": implementing,
     }
 
 
@@ -153,6 +158,7 @@ class CsvBaseline:
             self.category = {v: str(label) for v, label in Category.choices}
             self.tier = {v: str(label) for v, label in Tier.choices}
             self.arrangement = {v: str(label) for v, label in Arrangement.choices}
+            self.initiation = {v: str(label) for v, label in Initiation.choices}
 
     def encode(self, rows) -> bytes:
         out = io.StringIO()
@@ -164,7 +170,9 @@ class CsvBaseline:
             cells = [
                 r[2], r[3], cat.get(r[4], r[4] or ""), r[5], r[16] or "", r[17] or "", r[6], r[7], r[8],
                 tier.get(r[9], ""), "；".join(_json_list(r[25])), "；".join(_json_list(r[26])),
-                "是" if r[10] else "否", r[27] or "", arr.get(r[23], ""), r[12], r[19] or "",
+                "是" if r[10] else "否", r[27] or "", r[28] or "", ",".join(str(v) for v in _json_list(r[29])),
+                self.initiation.get(r[30], ""), r[31] or "", r[32] or "", r[33] or "", r[34] or "",
+                arr.get(r[23], ""), r[12], r[19] or "",
                 "" if share is None else f"{share:.2f}", _iso(r[21]) or "", _iso(r[22]) or "",
             ]
             writer.writerow(["" if c is None else ("'" + c if isinstance(c, str) and c and c[0] in "=+-@\t\r" else c)
@@ -370,7 +378,7 @@ class Bench:
             count = self.fetch(count_sql(), [gov.pk, on, on])[0][0]
             rows = self.fetch(page_sql, list_params(gov.pk, on, 100))
             data = {"count": count, "next": f"http://127.0.0.1{url}?page=2&page_size=100" if count > 100 else None,
-                    "previous": None, "results": [row_json(r) for r in rows]}
+                    "previous": None, "results": [row_json(r, gov.tier) for r in rows]}
             return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
         cache.clear()
