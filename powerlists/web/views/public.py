@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from ... import standard_codes
 from ...audit_chain import events_verify
@@ -336,8 +337,8 @@ def item(request, pk: str):
                          "summary": _("%(government)s 开始行使该事项") % {"government": first.government.name},
                          "batch": "", "details": [], "giver": _gov_link(first.government), "receiver": None})
     timeline.extend(_event(t, item) for t in transfers)
-    for row in exercises:  # 实施编码: the exercising body's credit code + its level + the basic code
-        row.implementing_code = standard_codes.implementing_code(
+    for row in exercises:  # 实施编码: as recorded, else the exercising body's credit code + its level + the basic code
+        row.implementing_code = row.implementing_code or standard_codes.implementing_code(
             row.department.credit_code if row.department else "", row.government.tier, item.basic_code)
     chain = ancestors(item.government, include_self=True)
     crumbs = [_crumb(g.name, reverse("government", args=[g.code])) for g in chain]
@@ -356,28 +357,72 @@ def item(request, pk: str):
 
 
 def _level_name(level: int) -> str:
-    return _("%(level)s级") % {"level": _(standard_codes.LEVEL_NAMES.get(level, str(level)))}
+    """A national level code as the page names it (市级, 县（区）级 …)."""
+    names = {1: pgettext("level", "国家级"), 2: pgettext("level", "省级"), 3: pgettext("level", "市级"),
+             4: pgettext("level", "县（区）级"), 5: pgettext("level", "乡镇（街道）"), 6: pgettext("level", "村（社区）")}
+    return names.get(level, str(level))
+
+
+STEP_ORDER = (ProcessingStep.PRELIMINARY, ProcessingStep.REVIEW, ProcessingStep.DECISION, ProcessingStep.FILING)
+
+
+def _step_label(step: str) -> str:
+    labels = {ProcessingStep.PRELIMINARY: pgettext("processing step", "初审"),
+              ProcessingStep.REVIEW: pgettext("processing step", "审核"),
+              ProcessingStep.DECISION: pgettext("processing step", "决定"),
+              ProcessingStep.FILING: pgettext("processing step", "备案")}
+    return labels.get(step, step)
+
+
+def processing_sentence(levels: list[int], steps: list[dict]) -> str:
+    """Multi-level processing in words, with the rule that a step a level does not list is not needed there
+    (哈尔滨's 多级办理): ``市级审核、决定，无需县（区）级初审，无需报上级备案。``
+
+    ``steps`` are in processing order; ``levels`` the item's 行使层级. Empty when there are no steps."""
+    if not steps:
+        return ""
+    parts: list[str] = []
+    run_level, run_steps = None, []
+
+    def close_run():
+        if run_steps:
+            parts.append(_("%(level)s%(steps)s") % {"level": _level_name(run_level),
+                                                    "steps": _("、").join(run_steps)})
+
+    for s in steps:
+        if s["step"] == ProcessingStep.FILING:
+            close_run()
+            run_level, run_steps = None, []
+            parts.append(_("报%(level)s备案") % {"level": _level_name(s["level"])})
+        elif s["level"] == run_level:
+            run_steps.append(_step_label(s["step"]))
+        else:
+            close_run()
+            run_level, run_steps = s["level"], [_step_label(s["step"])]
+    close_run()
+    decision = next((s for s in steps if s["step"] == ProcessingStep.DECISION), None)
+    if decision is not None:
+        involved = set(levels or []) | {s["level"] for s in steps}
+        with_preliminary = {s["level"] for s in steps if s["step"] == ProcessingStep.PRELIMINARY}
+        below = sorted(level for level in involved if level > decision["level"] and level not in with_preliminary)
+        if below:
+            parts.append(_("无需%(levels)s初审") % {"levels": _("、").join(_level_name(level) for level in below)})
+        if not any(s["step"] == ProcessingStep.FILING for s in steps):
+            parts.append(_("无需报上级备案"))
+    return _("，").join(parts) + _("。")
 
 
 def _standard_fields(item: PowerItem, bases: list) -> dict:
     """The standard fields of a 权责清单 item as the page shows them (blank ones left out)."""
-    steps = [{"level": _level_name(s["level"]), "step": str(ProcessingStep(s["step"]).label), "note": s.get("note", ""),
-              "raw": s} for s in item.processing_steps or []]
-    notes = []
-    decision = next((s["raw"] for s in steps if s["raw"]["step"] == ProcessingStep.DECISION), None)
-    if decision is not None:
-        below = [s for s in steps if s["raw"]["step"] in (ProcessingStep.PRELIMINARY, ProcessingStep.REVIEW)
-                 and s["raw"]["level"] > decision["level"]]
-        above = [s for s in steps if s["raw"]["step"] == ProcessingStep.FILING and s["raw"]["level"] < decision["level"]]
-        where = _level_name(decision["level"])
-        if not below:
-            notes.append(_("%(level)s决定，无需下级初审。") % {"level": where})
-        if not above:
-            notes.append(_("%(level)s决定，无需报上级备案。") % {"level": where})
+    order = {step: index for index, step in enumerate(STEP_ORDER)}
+    raw = sorted((s for s in item.processing_steps or [] if isinstance(s, dict) and s.get("step") in order),
+                 key=lambda s: (order[s["step"]], -int(s.get("level") or 0)))
+    steps = [{"label": _("%(level)s%(steps)s") % {"level": _level_name(s["level"]), "steps": _step_label(s["step"])},
+              "kind": s["step"], "note": s.get("note", "")} for s in raw]
     return {
-        "levels": "、".join(_level_name(level) for level in item.levels or []),
-        "initiation": str(Initiation(item.initiation).label) if item.initiation else "",
-        "steps": steps, "step_notes": notes,
+        "levels": _("、").join(_level_name(level) for level in sorted(item.levels or [])),
+        "initiation": str(Initiation(item.initiation).label) if item.initiation in Initiation.values else "",
+        "steps": steps, "step_sentence": processing_sentence(item.levels or [], raw),
         "setting": [b for b in bases if b.role == BasisRole.SETTING],
         "implementing": [b for b in bases if b.role == BasisRole.IMPLEMENTING],
     }
