@@ -39,3 +39,18 @@ def test_a_past_or_undecided_change_keeps_its_state(people, tree, make_item):
     assert shown_state("effective", D(2017, 3, 1)) == "effective"
     assert shown_state("approved", timezone.localdate() + datetime.timedelta(days=5)) == "approved"
     assert shown_state("draft", None) == "draft"
+
+
+def test_the_api_says_scheduled_and_filters_by_it(people, tree, make_item, api):
+    item = make_item(tree.city)
+    later = timezone.localdate() + datetime.timedelta(days=30)
+    t = workflow.propose(actor=people.city_editor, kind="devolve", item=item, giver=tree.city, receiver=tree.district,
+                         effective_on=later)
+    workflow.submit(t, actor=people.city_editor)
+    workflow.approve(t, actor=people.city_reviewer)
+    workflow.accept(t, actor=people.district_reviewer, receiving_department=tree.district_dept)
+    body = api.get(f"/api/v1/transfers/{t.pk}/").json()
+    assert (body["state"], body["shown_state"]) == ("effective", "scheduled")
+    assert body["state_label"] == f"待生效（{later.isoformat()} 起）"
+    assert [r["id"] for r in api.get("/api/v1/transfers/", {"state": "scheduled"}).json()["results"]] == [t.pk]
+    assert api.get("/api/v1/transfers/", {"state": "effective"}).json()["count"] == 0

@@ -40,6 +40,7 @@ from ...models import (
     TransferState,
 )
 from ...models.choices import SHARED_ROLE_CHOICES
+from ...models.transfers import SCHEDULED, SCHEDULED_LABEL, shown_state_q
 from ...services import Party, workflow
 from ...services.bounds import MAX_CHANGES_FIELDS, MAX_PARTIES, MAX_REASON
 from ...services.errors import InvalidInput
@@ -51,6 +52,7 @@ from ..idempotency import idempotent
 # --- shared by the write resources ------------------------------------------------------------------
 
 PARTY_ROLES = SHARED_ROLE_CHOICES
+SHOWN_STATES = [*TransferState.choices, (SCHEDULED, SCHEDULED_LABEL)]
 
 ERROR = inline_serializer("Error", fields={
     "code": serializers.CharField(help_text="A stable code, e.g. `invalid`, `forbidden`, `invalid_state`, "
@@ -155,7 +157,12 @@ class TransferSerializer(serializers.ModelSerializer):
     receiving_department_name = serializers.CharField(source="receiving_department.name", read_only=True,
                                                       allow_null=True, default=None)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True,
+                                        help_text="The state in words, as true today: 待生效（DATE 起） for a "
+                                                  "change decided in full whose date has not come.")
+    shown_state = serializers.ChoiceField(choices=SHOWN_STATES, read_only=True,
+                                          help_text="`state`, except `scheduled` for an effective change whose "
+                                                    "date has not come (in force from `effective_on`).")
     parties = TransferPartySerializer(many=True, read_only=True)
     created_by = serializers.SerializerMethodField()
     method = blank_choice(Method.choices)
@@ -165,7 +172,7 @@ class TransferSerializer(serializers.ModelSerializer):
     class Meta:
         model = Transfer
         fields = [
-            "id", "kind", "kind_label", "state", "state_label", "origin", "method", "item", "item_code", "item_name",
+            "id", "kind", "kind_label", "state", "shown_state", "state_label", "origin", "method", "item", "item_code", "item_name",
             "giver", "giver_name", "receiver", "receiver_name", "receiving_department", "receiving_department_name",
             "staff_posts", "reason", "changes", "result_item", "effective_on", "batch", "parties",
             "giver_decision", "giver_decided_at", "receiver_decision", "receiver_decided_at", "decision_reason",
@@ -289,7 +296,9 @@ def validated(serializer_class, request, **kwargs) -> dict:
 
 
 class TransferFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=TransferState.choices)
+    state = django_filters.ChoiceFilter(choices=SHOWN_STATES, method="filter_state",
+                                        help_text="As `shown_state`: `scheduled` is decided but not yet in force, "
+                                                  "`effective` in force today.")
     kind = django_filters.ChoiceFilter(choices=TransferKind.choices)
     origin = django_filters.ChoiceFilter(choices=Origin.choices)
     giver = CodeFilter(field_name="giver__code", help_text="Code of the giving government.")
@@ -300,6 +309,9 @@ class TransferFilter(django_filters.FilterSet):
     class Meta:
         model = Transfer
         fields = ["state", "kind", "origin", "giver", "receiver", "item", "batch"]
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(shown_state_q(value))
 
 
 def transfer_queryset(qs):
