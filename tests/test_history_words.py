@@ -45,3 +45,18 @@ def test_every_action_the_services_record_has_words():
         recorded |= {f"workflow.{a}" for a in re.findall(r'_step\(\w+, "([a-z_]+)"', text)}
     missing = sorted(a for a in recorded if a not in VERBS and not a.startswith("evaluation."))
     assert not missing, missing
+
+
+def test_the_items_history_over_the_api_says_it_in_words_and_names_no_one_to_the_public(people, tree, make_item, api):
+    from .helpers import client_for, devolve
+
+    people.city_reviewer.display_name = "哈尔滨市编办审核人"
+    people.city_reviewer.save()
+    item = make_item(tree.city, name="建设用地规划许可")
+    devolve(item, tree.city, tree.district, D(2017, 3, 1), actor=people.administrator)
+    signed_in = client_for(people.city_reviewer).get(f"/api/v1/items/{item.pk}/history/",
+                                                     HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    assert signed_in[0]["summary"] == "administrator carried out Devolve: 建设用地规划许可 (哈尔滨市 → 道里区)", \
+        signed_in[0]["summary"]
+    public = api.get(f"/api/v1/items/{item.pk}/history/").json()["results"]
+    assert public[0]["summary"] == "实施了 下放：建设用地规划许可（哈尔滨市 → 道里区）", public[0]["summary"]

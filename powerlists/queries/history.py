@@ -21,11 +21,11 @@ VERBS: dict[str, tuple[str, str]] = {
     "workflow.return": ("退回修改", "returned for changes"),
     "workflow.withdraw": ("撤回了", "withdrew"),
     "workflow.add_to_batch": ("加入批次", "added to a batch"),
-    "transfer.devolve": ("下放生效", "devolution in force"),
-    "transfer.recall": ("收回生效", "recall in force"),
-    "transfer.share": ("共有生效", "shared arrangement in force"),
-    "transfer.cancel": ("取消生效", "cancellation in force"),
-    "transfer.adjust": ("调整生效", "adjustment in force"),
+    "transfer.devolve": ("实施了", "carried out"),
+    "transfer.recall": ("实施了", "carried out"),
+    "transfer.share": ("实施了", "carried out"),
+    "transfer.cancel": ("实施了", "carried out"),
+    "transfer.adjust": ("实施了", "carried out"),
     "item.create": ("新增事项", "added the item"),
     "item.update": ("修改事项", "edited the item"),
     "item.core_lifted": ("取消核心事权标记", "lifted the core mark"),
@@ -92,17 +92,18 @@ def _subject(event: AuditEvent) -> str:
     return ""
 
 
-def describe(event: AuditEvent) -> str:
-    """One sentence for an event, in the active language (Chinese, or English on English pages)."""
+def describe(event: AuditEvent, *, with_actor: bool = True) -> str:
+    """One sentence for an event, in the active language (Chinese, or English on English pages).
+    ``with_actor=False`` leaves out who acted (for anonymous readers)."""
     zh, en = VERBS.get(event.action, (event.action, event.action))
     verb = en if _english() else zh
-    text = f"{actor_label(event)} {verb}"
+    text = f"{actor_label(event)} {verb}" if with_actor else (verb[:1].upper() + verb[1:] if _english() else verb)
     subject = _subject(event)
     if subject:
         text += (" " if _english() else " ") + subject
     before = (event.before or {}).get("state") if isinstance(event.before, dict) else None
     after = (event.after or {}).get("state") if isinstance(event.after, dict) else None
-    if before and after and before != after:
+    if before and after and before != after and not event.action.startswith("transfer."):
         text += f"（{_state_label(before)} → {_state_label(after)}）" if not _english() else \
             f" ({_state_label(before)} → {_state_label(after)})"
     return text

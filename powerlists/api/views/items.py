@@ -36,6 +36,7 @@ from ...models import (
     Transfer,
 )
 from ...models.laws import MAX_ARTICLE_TEXT
+from ...queries.history import describe, with_subjects
 from ...services import create_item, update_item
 from ...services.bounds import MAX_CODE, MAX_LEGAL_TEXT, MAX_LIST_ENTRY, MAX_LIST_ITEMS, MAX_REASON
 from ...services.errors import InvalidInput
@@ -242,16 +243,21 @@ class ItemUpdateSerializer(ItemValuesSerializer):
 
 class ItemHistoryEventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField(help_text="Shown to signed-in callers only.")
+    summary = serializers.SerializerMethodField(
+        help_text="The event in words, in the request's language (who acted: for signed-in callers only).")
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "at", "action", "actor", "object_type", "object_id", "transfer", "batch", "before", "after",
-                  "reason"]
+        fields = ["id", "at", "action", "summary", "actor", "object_type", "object_id", "transfer", "batch",
+                  "before", "after", "reason"]
         read_only_fields = fields
 
     def _signed_in(self) -> bool:
         request = self.context.get("request")
         return request is not None and policy.is_active_user(request.user)
+
+    def get_summary(self, obj) -> str:
+        return describe(obj, with_actor=self._signed_in())
 
     def get_actor(self, obj) -> str | None:
         return (obj.actor_name or None) if self._signed_in() else None
@@ -389,7 +395,7 @@ class PowerItemViewSet(viewsets.GenericViewSet):
         if visible is not None:
             events = events.filter(Q(transfer__isnull=True)
                                    | Q(transfer__in=Transfer.objects.filter(visible).values("pk")))
-        events = events.order_by("-id")
+        events = with_subjects(events).order_by("-id")
         page = self.paginate_queryset(events)
         serializer = ItemHistoryEventSerializer(page, many=True, context=self.get_serializer_context())
         response = self.get_paginated_response(serializer.data)
