@@ -369,3 +369,39 @@ def test_items_and_departments_keep_the_new_fields_optional(tree):
     item = services.create_item(government=tree.city, code="X1", name="其他事项", category=Category.OTHER)
     assert (item.basic_code, item.initiation, item.levels, item.processing_steps, item.fee_basis) == ("", "", [], [], "")
     assert Department.objects.get(pk=tree.city_dept.pk).credit_code == ""
+
+
+# --- a draft's receiver and item ----------------------------------------------------------------------------
+
+
+def test_the_author_changes_a_drafts_receiver_and_item_under_the_same_rules(tree, make_item, people):
+    first, second = make_item(tree.city), make_item(tree.city)
+    core = make_item(tree.city, is_core=True)
+    draft = workflow.propose(actor=people.city_editor, kind=TransferKind.DEVOLVE, item=first, giver=tree.city,
+                             receiver=tree.district, effective_on=DAY)
+    draft = workflow.edit(draft, actor=people.city_editor, receiver=tree.district2, item=second)
+    assert (draft.receiver, draft.item) == (tree.district2, second)
+    event = last_event("workflow.edit")
+    assert (event.before["receiver_id"], event.after["receiver_id"]) == (tree.district.pk, tree.district2.pk)
+    with refused(TransferError, "core_power"):
+        workflow.edit(draft, actor=people.city_editor, item=core)
+    with refused(Forbidden):  # a district editor could not have offered the city's item
+        workflow.edit(draft, actor=people.district_editor, receiver=tree.district)
+    # the submitted proposal is checked again in full (the territory rule here)
+    draft = workflow.edit(draft, actor=people.city_editor, receiver=tree.other_city)
+    with refused(TransferError, "receiver_outside_territory"):
+        workflow.submit(draft, actor=people.city_editor)
+
+
+def test_a_drafts_receiver_and_item_over_the_api(tree, make_item, people):
+    from .helpers import client_for
+
+    first, second = make_item(tree.city), make_item(tree.city)
+    draft = workflow.propose(actor=people.city_editor, kind=TransferKind.DEVOLVE, item=first, giver=tree.city,
+                             receiver=tree.district, effective_on=DAY)
+    api = client_for(people.city_editor)
+    etag = api.get(f"/api/v1/transfers/{draft.pk}/")["ETag"]
+    response = api.patch(f"/api/v1/transfers/{draft.pk}/", {"receiver": "230104", "item": second.pk}, format="json",
+                         HTTP_IF_MATCH=etag)
+    assert response.status_code == 200, response.content
+    assert (response.json()["receiver"], response.json()["item"]) == ("230104", second.pk)

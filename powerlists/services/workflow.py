@@ -59,7 +59,8 @@ OPEN_STATES = (TransferState.DRAFT, TransferState.SUBMITTED, TransferState.APPRO
 EDITABLE_STATES = (TransferState.DRAFT, TransferState.RETURNED)
 TERMINAL_STATES = (TransferState.EFFECTIVE, TransferState.REJECTED, TransferState.WITHDRAWN)
 
-EDITABLE_FIELDS = {"method", "receiving_department", "staff_posts", "reason", "effective_on", "changes", "parties"}
+EDITABLE_FIELDS = {"method", "receiving_department", "staff_posts", "reason", "effective_on", "changes", "parties",
+                   "receiver", "item"}
 
 
 def _state_conflict(transfer: Transfer, action_zh: str, action_en: str) -> Conflict:
@@ -247,7 +248,21 @@ def edit(transfer: Transfer, *, actor, expected_version: int | None = None, comm
         if current.batch_id and current.effective_on != current.batch.effective_on:
             raise InvalidInput("date_differs_from_batch", "变更的生效日期必须与批次一致。",
                                "A change takes effect on its batch's date.")
-        if current.kind == TransferKind.DEVOLVE and {"method", "receiving_department"} & set(changes):
+        if "receiver" in changes:
+            if current.kind not in (TransferKind.DEVOLVE, TransferKind.RECALL):
+                raise InvalidInput("no_receiver", "只有下放和收回才有承接方。", "Only a devolution or a recall has a receiver.")
+            if not isinstance(current.receiver, Government):
+                raise InvalidInput("receiver_required", "请指明承接方。", "A receiver is required.")
+        if "item" in changes:
+            if not isinstance(current.item, PowerItem):
+                raise InvalidInput("item_required", "请指明事项。", "An item is required.")
+            _check_item_open(current.item, current.effective_on)
+        if {"receiver", "item"} & set(changes):
+            # Another receiver or item is another proposal: the editor must be one who could make it.
+            policy.require(actor, "transfer.propose", current)
+            if current.kind == TransferKind.DEVOLVE:
+                check_not_core(current.item)
+        if current.kind == TransferKind.DEVOLVE and {"method", "receiving_department", "receiver"} & set(changes):
             check_receiving_unit(current.method, current.receiving_department, current.giver, current.receiver)
         if "parties" in changes and current.kind == TransferKind.SHARE:
             cleaned = _clean_parties(current, changes["parties"] or [])

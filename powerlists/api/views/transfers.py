@@ -240,6 +240,10 @@ class TransferCreateSerializer(serializers.Serializer):
 class TransferEditSerializer(serializers.Serializer):
     """Changes to a draft or returned proposal (``workflow.edit``)."""
 
+    receiver = CodeRelatedField(slug_field="code", queryset=Government.objects.all(), required=False,
+                                help_text="Another receiving government (devolve, recall).")
+    item = id_field(PowerItem.objects.all(), required=False, help_text="Another power item.")
+
     method = serializers.ChoiceField(choices=Method.choices, required=False, allow_blank=True)
     receiving_department = id_field(Department.objects.all(), required=False,
                                                               allow_null=True)
