@@ -262,6 +262,7 @@ workspace-import                       GET     SIGNED_IN  -                 -
 workspace-import                       POST    SCOPED     home              h_editor
 workspace-import-confirm               POST    SCOPED     home              h_editor
 workspace-import-mapping               POST    SCOPED     home              h_editor
+workspace-bulk                         POST    SCOPED     home              h_editor
 workspace-import-template              GET     SIGNED_IN  -                 -
 workspace-evaluation-new               GET     SIGNED_IN  -                 -
 workspace-evaluation-new               POST    SCOPED     home              h_editor
@@ -923,6 +924,9 @@ REQUESTS: dict[str, Callable[[World], Req]] = {
         prepare=_waiting_upload("workspace_imports", _unmapped_csv(), "other.csv", government="440303",
                                 holder_from=None)),
     "workspace-import-template:GET:-": lambda w: page("/workspace/import/template.csv"),
+    "workspace-bulk:POST:home": lambda w: web("/workspace/bulk/", {
+        "giver": "440303", "items": [w.item_free.code], "kind": "devolve", "receivers": ["440303001", "440303002"],
+        "effective_on": "2017-03-01", "batch_title": "批量下放", "step": "confirm"}),
     "workspace-evaluation-new:GET:-": lambda w: page("/workspace/evaluation/new/"),
     "workspace-evaluation-new:POST:home": lambda w: web("/workspace/evaluation/new/", ROUND_FORM),
     "workspace-evaluation-run:POST:round_open": lambda w: web(f"/workspace/evaluation/{w.round_open.pk}/run/", {}),

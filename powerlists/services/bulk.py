@@ -14,11 +14,13 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from .. import policy
 from ..models import (
     Batch,
     Department,
+    Exercise,
     Government,
     Method,
     Origin,
@@ -26,6 +28,7 @@ from ..models import (
     Transfer,
     TransferKind,
     TransferState,
+    in_force_q,
 )
 from .audit import make_event, record_many, snapshot
 from .bounds import bounded
@@ -124,6 +127,22 @@ def _check_shape(kind, giver, receivers, items, method, origin, effective_on) ->
         raise InvalidInput("invalid_origin", "来源无效。", "Unknown origin.", origin=origin)
     if not isinstance(effective_on, datetime.date):
         raise InvalidInput("date_required", "请填写生效日期。", "An effective date is required.")
+
+
+def items_by_code(giver: Government, codes: list[str]) -> list[PowerItem]:
+    """Items by their code in the giver's list: its own catalogue, else what it exercises today."""
+    own = {i.code: i for i in PowerItem.objects.filter(government=giver, replaced_on__isnull=True, code__in=codes)}
+    rest = [c for c in codes if c not in own]
+    if rest:
+        held = PowerItem.objects.filter(code__in=rest, replaced_on__isnull=True, pk__in=Exercise.objects.filter(
+            in_force_q(timezone.localdate()), government=giver).values("item_id"))
+        own.update({i.code: i for i in held})
+    missing = [c for c in codes if c not in own]
+    if missing:
+        raise InvalidInput("unknown_items", f"{giver.name}的清单中没有这些事项编码：" + "、".join(missing[:20]),
+                           f"{giver.name}'s list has no items with these codes: " + ", ".join(missing[:20]),
+                           codes=missing[:100])
+    return [own[c] for c in codes]
 
 
 @bounded
@@ -248,4 +267,4 @@ def _write(result: BulkResult, actor, kind: str, parties: list[Party]) -> None:
         record_many(events[start:start + CHUNK])
 
 
-__all__ = ["BulkPair", "BulkResult", "propose_bulk"]
+__all__ = ["BulkPair", "BulkResult", "items_by_code", "propose_bulk"]

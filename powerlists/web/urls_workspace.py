@@ -2,11 +2,20 @@
 from django.urls import path, re_path
 
 from . import converters  # noqa: F401  (registers <id:…>)
-from .views import editions, evaluation, evaluation_import, workspace, workspace_import, workspace_tokens
+from .views import (
+    bulk,
+    editions,
+    evaluation,
+    evaluation_import,
+    workspace,
+    workspace_import,
+    workspace_tokens,
+)
 
 urlpatterns = [
     path("", workspace.index, name="workspace"),
     path("transfers/new/", workspace.transfer_new, name="workspace-transfer-new"),
+    path("bulk/", bulk.bulk, name="workspace-bulk"),
     path("transfers/<id:pk>/", workspace.transfer_detail, name="workspace-transfer"),
     path("transfers/<id:pk>/edit/", workspace.transfer_edit, name="workspace-transfer-edit"),
     path("transfers/<id:pk>/<slug:action>/", workspace.transfer_action, name="workspace-transfer-action"),

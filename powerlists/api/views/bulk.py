@@ -3,15 +3,14 @@
 ``dry_run``, 400 naming each refused pair and writing nothing."""
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from ...models import Batch, Exercise, Government, Method, Origin, PowerItem, in_force_q
+from ...models import Batch, Government, Method, Origin
 from ...policy import visible_batches
 from ...services.bounds import MAX_CODE, MAX_NAME, MAX_NUMBER, MAX_REASON
-from ...services.bulk import KINDS, MAX_ITEMS, MAX_RECEIVERS, propose_bulk
+from ...services.bulk import KINDS, MAX_ITEMS, MAX_RECEIVERS, items_by_code, propose_bulk
 from ...services.errors import InvalidInput
 from ..filters import id_field
 from .transfers import IDEMPOTENCY_KEY, errors, require_signed_in, validated
@@ -69,22 +68,6 @@ def _governments(codes: list[str]) -> list[Government]:
     return [found[c] for c in codes]
 
 
-def _items(giver: Government, codes: list[str]) -> list[PowerItem]:
-    """Items by their code in the giver's list: its own catalogue, else what it exercises today."""
-    own = {i.code: i for i in PowerItem.objects.filter(government=giver, replaced_on__isnull=True, code__in=codes)}
-    rest = [c for c in codes if c not in own]
-    if rest:
-        held = PowerItem.objects.filter(code__in=rest, replaced_on__isnull=True, pk__in=Exercise.objects.filter(
-            in_force_q(timezone.localdate()), government=giver).values("item_id"))
-        own.update({i.code: i for i in held})
-    missing = [c for c in codes if c not in own]
-    if missing:
-        raise InvalidInput("unknown_items", f"{giver.name}的清单中没有这些事项编码：" + "、".join(missing[:20]),
-                           f"{giver.name}'s list has no items with these codes: " + ", ".join(missing[:20]),
-                           codes=missing[:100])
-    return [own[c] for c in codes]
-
-
 def _language_english(request) -> bool:
     from django.utils import translation
 
@@ -107,7 +90,7 @@ def bulk(self, request):
     receivers = _governments(list(dict.fromkeys(data.get("receivers") or [])))
     if len(set(data["items"])) != len(data["items"]):
         raise InvalidInput("duplicate_items", "事项有重复。", "An item is named twice.")
-    items = _items(giver, data["items"])
+    items = items_by_code(giver, data["items"])
     new_batch = dict(data["new_batch"]) if data.get("new_batch") else None
     result = propose_bulk(actor=request.user, kind=data["kind"], giver=giver, items=items, receivers=receivers,
                           effective_on=data["effective_on"], method=data.get("method") or "",

@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from ... import standard_codes
+from ... import policy, standard_codes
 from ...audit_chain import events_verify
 from ...models import (
     Arrangement,
@@ -208,6 +208,8 @@ def government(request, code: str):
         "crumbs": _government_crumbs(government, chain),
         "xlsx_url": reverse("government-export", args=[government.code, "xlsx"]) + "?" + export_query,
         "csv_url": reverse("government-export", args=[government.code, "csv"]) + "?" + export_query,
+        # An editor of this government ticks items and proposes one change for them all (views/bulk.py).
+        "may_propose": policy.has_role(request.user, policy.EDITOR, government),
     }
     return _page(request, "web/public/government.html", context, params)
 
