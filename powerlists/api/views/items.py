@@ -50,6 +50,7 @@ from .transfers import (
     IF_MATCH_REQUIRED,
     LOCATION_HEADER,
     StableOrdering,
+    blank_choice,
     errors,
     require_signed_in,
     validated,
@@ -119,6 +120,7 @@ class PowerItemSerializer(serializers.ModelSerializer):
                                    help_text="行使层级: the national level codes at which the item is exercised.")
     parent_code = serializers.CharField(source="parent.code", read_only=True, allow_null=True, default=None,
                                         help_text="The main item's code (主项), for a sub-item (子项).")
+    initiation = blank_choice(Initiation.choices)  # "" where the list does not say (schemathesis found it)
 
     government = serializers.CharField(source="government.code", read_only=True)
     government_name = serializers.CharField(source="government.name", read_only=True)
