@@ -305,3 +305,16 @@ def test_the_list_export_carries_the_standard_fields_and_imports_back_unchanged(
     assert "000101001000" in line and '"2,3,4"' in line and "依申请" in line and "12345" in line
     preview = imports.preview_import(tree.city, body, "export.csv")
     assert preview.counts["unchanged"] == 1 and not preview.has_errors, [r.changed for r in preview.rows]
+
+
+def test_a_mapping_given_to_one_import_is_checked_like_a_saved_one(tree, tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_bytes(other_file())
+    with pytest.raises(CommandError, match="不存在"):
+        call_command("importlist", str(path), government="2301", map=["权力编号=no_such_column", "权力事项=name",
+                                                                       "内部编号=-"],
+                     stdout=io.StringIO(), stderr=io.StringIO())
+    with pytest.raises(InvalidInput) as info:
+        imports.preview_import(tree.city, other_file(), "x.csv", mapping={"权力编号": "code", "权力事项": "code"})
+    assert info.value.code == "mapping_duplicates"
+    assert not PowerItem.objects.filter(government=tree.city).exists()

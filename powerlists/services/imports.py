@@ -316,7 +316,7 @@ def _validate(government: Government, data: bytes, filename: str, *, lock: bool 
     digest = fingerprint(data)
     headers, raw_rows = _read(data, filename, digest)
     known = saved_mapping(government)
-    known.update(mapping or {})
+    known.update(clean_mapping(mapping) if mapping else {})  # one import's own mapping, checked as a saved one
     keys = column_keys(headers, known)
     present = {k for k in keys if k}
     header_of = {key: normalise_header(headers[i]) for i, key in enumerate(keys) if key}
@@ -620,11 +620,10 @@ def preview_import(government: Government, data: bytes, filename: str, actor=Non
     return _validate(government, data, filename, mapping=mapping, create_departments=create_departments)
 
 
-def save_mapping(government: Government, mapping: dict[str, str], *, actor=None, actor_name: str = "") -> dict:
-    """Keep ``mapping`` (header → column key, or ``-`` to leave the column alone) for the government's
-    imports. Audited; refused whole if any entry is invalid."""
-    if actor is not None:
-        policy.require(actor, "item.create", government)
+def clean_mapping(mapping) -> dict[str, str]:
+    """A header → column key mapping checked whole (for a saved one and for one given to a single import):
+    1 to MAX_MAPPINGS entries, headers not empty and at most 100 characters, keys the product's columns or
+    ``-``, no column named twice. Raises InvalidInput."""
     if not isinstance(mapping, dict) or not mapping or len(mapping) > MAX_MAPPINGS:
         raise InvalidInput("invalid_mapping", f"列对应须为1至{MAX_MAPPINGS}个“表头→栏目”。",
                            f"A mapping has 1 to {MAX_MAPPINGS} header → column entries.")
@@ -643,6 +642,15 @@ def save_mapping(government: Government, mapping: dict[str, str], *, actor=None,
     targets = [k for k in cleaned.values() if k != IGNORE]
     if len(targets) != len(set(targets)):
         raise InvalidInput("mapping_duplicates", "两个表头不能对应同一个栏目。", "Two headers cannot map to one column.")
+    return cleaned
+
+
+def save_mapping(government: Government, mapping: dict[str, str], *, actor=None, actor_name: str = "") -> dict:
+    """Keep ``mapping`` (header → column key, or ``-`` to leave the column alone) for the government's
+    imports. Audited; refused whole if any entry is invalid."""
+    if actor is not None:
+        policy.require(actor, "item.create", government)
+    cleaned = clean_mapping(mapping)
     with transaction.atomic():
         before = saved_mapping(government)
         for header, key in cleaned.items():
